@@ -1,0 +1,32 @@
+/** `mcp-providers doctor`: the provider table in the terminal. Names variables, never values. */
+import type { ServerConfig } from '../registry/config.js';
+import { Registry } from '../registry/registry.js';
+import { PROVIDER_MODULES } from '../providers/index.js';
+
+export function runDoctor(config: ServerConfig): number {
+  // Status needs no adapters, so nothing is loaded: a registry without an adapter factory is enough.
+  const registry = new Registry(config.providers, PROVIDER_MODULES, config.env, config.defaults, () => {
+    throw new Error('doctor loads no adapters');
+  });
+  const rows = registry.list().map((p) => [
+    p.id,
+    p.usable ? 'yes' : 'no',
+    p.implemented ? 'yes' : 'not yet',
+    p.enabled ? 'on' : `off (${p.featureFlag})`,
+    p.configured ? 'ok' : `missing ${p.missing.join(', ')}`,
+    p.capabilities
+      .map((c) => (p.missingByCapability?.[c] ? `${c} (needs ${p.missingByCapability[c]!.join(', ')})` : c))
+      .join(', '),
+    Object.entries(p.defaultModels)
+      .map(([c, m]) => `${c}: ${m}`)
+      .join('; '),
+  ]);
+  const header = ['provider', 'usable', 'implemented', 'enabled', 'credentials', 'capabilities', 'default models'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
+  process.stdout.write(`\nArtifacts are stored in ${config.artifactDir}\n`);
+  const usable = registry.list().filter((p) => p.usable).length;
+  process.stdout.write(`${usable} of ${rows.length} providers usable.\n`);
+  return 0;
+}

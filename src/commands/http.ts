@@ -1,0 +1,37 @@
+import type { ServerConfig } from '../registry/config.js';
+import { createCore } from '../server/core.js';
+import { startHttp, type HttpOptions } from '../server/http.js';
+
+export async function runHttp(config: ServerConfig, args: { host?: string; port?: string }): Promise<number> {
+  const host = args.host ?? config.env.MCP_PROVIDERS_HOST ?? '127.0.0.1';
+  const port = Number(args.port ?? config.env.MCP_PROVIDERS_PORT ?? 8765);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`mcp-providers: --port must be 0 to 65535, got "${args.port}"\n`);
+    return 2;
+  }
+  const opts: HttpOptions = {
+    host,
+    port,
+    authToken: config.authToken,
+    allowedHosts: config.env.MCP_PROVIDERS_ALLOWED_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean),
+  };
+  const publicBase = config.env.MCP_PROVIDERS_PUBLIC_URL?.replace(/\/$/, '');
+  let base = publicBase;
+  const core = createCore({ config, artifactUrl: (id) => (base ? `${base}/artifacts/${id}` : undefined) });
+  let started;
+  try {
+    started = await startHttp(core, opts);
+  } catch (err) {
+    process.stderr.write(`mcp-providers: ${(err as Error).message}\n`);
+    return 2;
+  }
+  base ??= started.url.replace(/\/mcp$/, '');
+  core.logger.info({ mode: 'http', url: started.url, auth: !!opts.authToken, artifactDir: config.artifactDir }, 'mcp-providers ready');
+  process.stderr.write(`mcp-providers listening on ${started.url}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await started.close();
+  return 0;
+}

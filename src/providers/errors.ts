@@ -1,0 +1,96 @@
+/**
+ * The one error type. Adapters map every SDK error to a ProviderError; the runner
+ * decides on retry and fallback from `code` and `retryable` alone.
+ */
+export type ErrorCode =
+  | 'auth'
+  | 'invalid_request'
+  | 'content_filtered'
+  | 'not_found'
+  | 'rate_limited'
+  | 'quota'
+  | 'unavailable'
+  | 'timeout'
+  | 'cancelled'
+  | 'unsupported'
+  | 'internal';
+
+/** Codes worth trying again (same provider after backoff, then the next one). */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'unavailable', 'timeout']);
+/** Codes where another provider would not help and would bill twice. */
+const FINAL: ReadonlySet<ErrorCode> = new Set(['invalid_request', 'content_filtered', 'cancelled']);
+
+export interface ProviderErrorInit {
+  code: ErrorCode;
+  message: string;
+  providerId?: string;
+  status?: number;
+  requestId?: string;
+  retryable?: boolean;
+  /** Milliseconds the provider asked us to wait (Retry-After). */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class ProviderError extends Error {
+  readonly code: ErrorCode;
+  readonly providerId?: string;
+  readonly status?: number;
+  readonly requestId?: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+
+  constructor(init: ProviderErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'ProviderError';
+    this.code = init.code;
+    this.providerId = init.providerId;
+    this.status = init.status;
+    this.requestId = init.requestId;
+    this.retryable = init.retryable ?? RETRYABLE.has(init.code);
+    this.retryAfterMs = init.retryAfterMs;
+  }
+
+  /** True when falling back to another provider cannot help. */
+  get final(): boolean {
+    return FINAL.has(this.code);
+  }
+}
+
+/** Input the caller can fix; raised at the tool boundary and by adapters before paid calls. */
+export function invalidRequest(message: string, providerId?: string): ProviderError {
+  return new ProviderError({ code: 'invalid_request', message, providerId });
+}
+
+/** Normalised code for an HTTP status from a provider's API. */
+export function codeForStatus(status: number): ErrorCode {
+  if (status === 400 || status === 409 || status === 413 || status === 415 || status === 422) return 'invalid_request';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 402) return 'quota';
+  if (status === 404) return 'not_found';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'unavailable';
+  return 'internal';
+}
+
+/** Parses a Retry-After header (seconds or HTTP date) into ms. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Wraps anything thrown into a ProviderError, keeping one that already is. */
+export function toProviderError(err: unknown, providerId?: string): ProviderError {
+  if (err instanceof ProviderError) return err;
+  if (isAbortError(err)) return new ProviderError({ code: 'cancelled', message: 'The call was cancelled.', providerId, cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new ProviderError({ code: 'internal', message, providerId, cause: err });
+}
+
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'APIUserAbortError');
+}

@@ -1,0 +1,10 @@
+/**
+ * Provider registration: one line per built adapter. Each entry is a dynamic import,
+ * so no provider SDK loads until that provider is first used.
+ */
+import type { ProviderModule } from './base.js';
+
+export const PROVIDER_MODULES: Record<string, () => Promise<ProviderModule>> = {
+  openrouter: async () => (await import('./openrouter/index.js')).default,
+  local: async () => (await import('./local/index.js')).default,
+};

@@ -1,0 +1,166 @@
+/**
+ * The one config loader: config/providers.yaml for provider metadata, the environment
+ * for everything else. Read once at start-up; nothing below reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface DefaultChoice {
+  provider: string;
+  model?: string;
+}
+
+export interface RetryPolicy {
+  /** Attempts per provider, including the first. */
+  maxAttempts: number;
+  /** First backoff; doubles each retry, with full jitter. */
+  baseDelayMs: number;
+  /** Cap on any single wait, including a provider's Retry-After. */
+  maxDelayMs: number;
+  /** Consecutive retryable failures after which a provider cools down. */
+  cooldownAfterFailures: number;
+  cooldownMs: number;
+}
+
+export interface ServerConfig {
+  providers: ProviderInfo[];
+  /** PROVIDER_DEFAULTS_JSON: preferred provider (and model) per capability. */
+  defaults: Partial<Record<Capability, DefaultChoice>>;
+  artifactDir: string;
+  /** Inline image/audio content blocks only for artifacts at most this big. */
+  inlineMaxBytes: number;
+  maxPromptChars: number;
+  /** Overall deadline for one tool call. */
+  callTimeoutMs: number;
+  retry: RetryPolicy;
+  logLevel: string;
+  authToken?: string;
+  /** The raw environment, handed to adapters (which never read process.env themselves). */
+  env: Env;
+}
+
+const CapabilitySchema = z.enum(CAPABILITIES as [Capability, ...Capability[]]);
+const KeysSchema = z.array(z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/)).min(1));
+
+const ProviderYamlSchema = z.object({
+  display_name: z.string(),
+  priority: z.number().int(),
+  enabled_by_default: z.boolean(),
+  implemented: z.boolean(),
+  notes: z.string().optional(),
+  capabilities: z.array(CapabilitySchema).min(1),
+  credentials: KeysSchema,
+  capability_credentials: z.partialRecord(CapabilitySchema, KeysSchema).optional(),
+  default_models: z.partialRecord(CapabilitySchema, z.string()),
+});
+const ProvidersYamlSchema = z.object({ providers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), ProviderYamlSchema) });
+
+export const PROVIDERS_YAML = new URL('../../config/providers.yaml', import.meta.url);
+
+/** `google-vertex` → `GOOGLE_VERTEX`. */
+export function envPrefix(id: string): string {
+  return id.toUpperCase().replace(/-/g, '_');
+}
+
+export function loadProviderInfos(env: Env, yamlText = readFileSync(PROVIDERS_YAML, 'utf8')): ProviderInfo[] {
+  const parsed = ProvidersYamlSchema.parse(parseYaml(yamlText));
+  return Object.entries(parsed.providers)
+    .map(([id, p]): ProviderInfo => {
+      const prefix = envPrefix(id);
+      const baseUrlEnv = `${prefix}_BASE_URL`;
+      return {
+        id,
+        displayName: p.display_name,
+        capabilities: p.capabilities,
+        defaultModels: { ...p.default_models, ...modelOverrides(prefix, env) },
+        configKeys: p.credentials,
+        capabilityKeys: p.capability_credentials ?? {},
+        priority: intFromEnv(env, `${prefix}_PRIORITY`, p.priority),
+        featureFlag: `ENABLE_PROVIDER_${prefix}`,
+        enabledByDefault: p.enabled_by_default,
+        implemented: p.implemented,
+        baseUrlEnv,
+        baseUrl: env[baseUrlEnv] || undefined,
+        notes: p.notes,
+      };
+    })
+    .sort((a, b) => a.priority - b.priority);
+}
+
+/** `<PROVIDER>_<CAPABILITY>_MODEL`, e.g. OPENROUTER_TEXT_MODEL, overrides a default model. */
+function modelOverrides(prefix: string, env: Env): Partial<Record<Capability, string>> {
+  const out: Partial<Record<Capability, string>> = {};
+  for (const cap of CAPABILITIES) {
+    const v = env[`${prefix}_${cap.toUpperCase()}_MODEL`];
+    if (v) out[cap] = v;
+  }
+  return out;
+}
+
+const DefaultsSchema = z.partialRecord(
+  CapabilitySchema,
+  z.union([z.string().min(1).transform((provider) => ({ provider })), z.object({ provider: z.string().min(1), model: z.string().min(1).optional() })]),
+);
+
+export function parseDefaults(json: string | undefined): Partial<Record<Capability, DefaultChoice>> {
+  if (!json) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error('PROVIDER_DEFAULTS_JSON is not valid JSON; expected e.g. {"image":"fal"} or {"text":{"provider":"openrouter","model":"openai/gpt-4o"}}');
+  }
+  const result = DefaultsSchema.safeParse(value);
+  if (!result.success) {
+    throw new Error(`PROVIDER_DEFAULTS_JSON: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return result.data;
+}
+
+function intFromEnv(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number ≥ ${min}, got "${raw}"`);
+  return n;
+}
+
+export function defaultArtifactDir(env: Env): string {
+  const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'mcp-providers', 'artifacts');
+}
+
+export function loadConfig(env: Env = process.env): ServerConfig {
+  const providers = loadProviderInfos(env);
+  const defaults = parseDefaults(env.PROVIDER_DEFAULTS_JSON);
+  const known = new Set(providers.map((p) => p.id));
+  for (const [cap, choice] of Object.entries(defaults)) {
+    if (!known.has(choice.provider)) {
+      throw new Error(`PROVIDER_DEFAULTS_JSON names unknown provider "${choice.provider}" for ${cap}; known: ${[...known].join(', ')}`);
+    }
+  }
+  return {
+    providers,
+    defaults,
+    artifactDir: env.MCP_PROVIDERS_ARTIFACT_DIR || defaultArtifactDir(env),
+    inlineMaxBytes: intFromEnv(env, 'MCP_PROVIDERS_INLINE_MAX_BYTES', 256 * 1024),
+    maxPromptChars: intFromEnv(env, 'MCP_PROVIDERS_MAX_PROMPT_CHARS', 1_000_000, 1),
+    callTimeoutMs: intFromEnv(env, 'MCP_PROVIDERS_CALL_TIMEOUT_MS', 10 * 60_000, 1),
+    retry: {
+      maxAttempts: intFromEnv(env, 'MCP_PROVIDERS_MAX_ATTEMPTS', 3, 1),
+      baseDelayMs: intFromEnv(env, 'MCP_PROVIDERS_RETRY_BASE_MS', 500),
+      maxDelayMs: intFromEnv(env, 'MCP_PROVIDERS_RETRY_MAX_MS', 20_000),
+      cooldownAfterFailures: intFromEnv(env, 'MCP_PROVIDERS_COOLDOWN_AFTER', 3, 1),
+      cooldownMs: intFromEnv(env, 'MCP_PROVIDERS_COOLDOWN_MS', 60_000),
+    },
+    logLevel: env.MCP_PROVIDERS_LOG_LEVEL || 'info',
+    authToken: env.MCP_PROVIDERS_AUTH_TOKEN || undefined,
+    env,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The process-wide parts: config, registry, runner, artifact store, logger. Built once;
+ * every MCP session (stdio has one, HTTP many) shares them.
+ */
+import { FsArtifactStore } from '../artifacts/fs-store.js';
+import { parseArtifactUri } from '../artifacts/store.js';
+import type { ProviderInfo } from '../providers/base.js';
+import { invalidRequest } from '../providers/errors.js';
+import { PROVIDER_MODULES } from '../providers/index.js';
+import { loadConfig, type ServerConfig } from '../registry/config.js';
+import { Registry, type ModuleLoader } from '../registry/registry.js';
+import { Runner } from '../registry/runner.js';
+import type { Core } from '../tools/deps.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { PACKAGE } from '../util/package.js';
+
+export interface CoreOptions {
+  config?: ServerConfig;
+  logger?: Logger;
+  /** Builds a download URL for an artifact id (HTTP mode). */
+  artifactUrl?: (id: string) => string | undefined;
+  /** Provider modules; tests can swap in fakes. */
+  modules?: ModuleLoader;
+}
+
+export function createCore(opts: CoreOptions = {}): Core {
+  const config = opts.config ?? loadConfig();
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const store = new FsArtifactStore({ dir: config.artifactDir, urlFor: opts.artifactUrl });
+  const adapterEnv = (info: ProviderInfo) => ({
+    info,
+    env: config.env,
+    appName: PACKAGE.name,
+    appUrl: PACKAGE.homepage,
+    async resolveArtifact(uri: string) {
+      const id = parseArtifactUri(uri);
+      const found = id ? await store.read(id) : undefined;
+      if (!found) throw invalidRequest(`attachment ${uri} is not an artifact this server holds; list them with resources/list`);
+      return { data: new Uint8Array(found.data), mimeType: found.record.mimeType };
+    },
+  });
+  const registry = new Registry(config.providers, opts.modules ?? PROVIDER_MODULES, config.env, config.defaults, adapterEnv);
+  const runner = new Runner(registry, config.retry);
+  return { config, registry, runner, store, logger };
+}

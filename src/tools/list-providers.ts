@@ -1,0 +1,60 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { CAPABILITIES, type Capability } from '../providers/base.js';
+import type { ProviderStatus } from '../registry/registry.js';
+import type { ToolDeps } from './deps.js';
+
+const CapabilityEnum = z.enum(CAPABILITIES as [Capability, ...Capability[]]);
+
+const ProviderOutputSchema = z.object({
+  id: z.string().describe('Provider id, as the provider argument of the generation tools takes it.'),
+  displayName: z.string().describe('Human-readable name.'),
+  capabilities: z.array(CapabilityEnum).describe('What it can generate.'),
+  implemented: z.boolean().describe('Whether this server has an adapter for it yet.'),
+  enabled: z.boolean().describe('Whether its feature flag is on (ENABLE_PROVIDER_<ID>, or on because a key is set).'),
+  configured: z.boolean().describe('Whether every credential it needs is present.'),
+  usable: z.boolean().describe('implemented, enabled and configured: calls can be routed to it.'),
+  missing: z.array(z.string()).describe('Environment variables still needed ("A or B" where either works). Names only, never values.'),
+  missingByCapability: z.record(z.string(), z.array(z.string())).optional().describe('Variables one capability alone still needs.'),
+  defaultModels: z.record(z.string(), z.string()).describe('Model used per capability when none is named.'),
+  priority: z.number().describe('Lower is tried first.'),
+  featureFlag: z.string().describe('The env var that turns it on or off.'),
+  notes: z.string().optional().describe('What it is, or why it is not available yet.'),
+});
+
+export function registerListProviders(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'list_providers',
+    {
+      title: 'List providers',
+      description:
+        'List every provider this server knows, what each can generate, and whether it is usable now — with the names of any ' +
+        'missing environment variables. Call this first to see what is ready. Never shows secret values.',
+      inputSchema: {
+        capability: CapabilityEnum.optional().describe('Only providers offering this capability: text, image, video, audio or tts.'),
+      },
+      outputSchema: { providers: z.array(ProviderOutputSchema).describe('Providers in priority order.') },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async (args) => {
+      const providers = deps.registry.list(args.capability);
+      return {
+        content: [{ type: 'text', text: providers.map(describe).join('\n') }],
+        structuredContent: { providers },
+      };
+    },
+  );
+}
+
+/** One line per provider, for agents and people reading the text content. */
+export function describe(p: ProviderStatus): string {
+  const state = p.usable
+    ? 'usable'
+    : !p.implemented
+      ? 'not implemented yet'
+      : !p.enabled
+        ? `disabled (set ${p.featureFlag}=true${p.missing.length ? ` and ${p.missing.join(', ')}` : ''})`
+        : `missing ${p.missing.join(', ')}`;
+  const capMissing = Object.entries(p.missingByCapability ?? {}).map(([cap, m]) => `${cap} needs ${m.join(', ')}`);
+  return `${p.id} (${p.displayName}) — ${state}; capabilities: ${p.capabilities.join(', ')}${capMissing.length ? `; ${capMissing.join('; ')}` : ''}`;
+}

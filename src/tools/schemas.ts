@@ -1,0 +1,110 @@
+/**
+ * Zod schemas shared by the tools: the input fields every generation tool takes and
+ * the output shape every one returns. Every field carries a description, because the
+ * description is all an agent sees.
+ */
+import { z } from 'zod';
+import { ASPECT_RATIOS, type AspectRatio, type MediaAttachment } from '../providers/base.js';
+
+export interface SchemaLimits {
+  maxPromptChars: number;
+  providerIds: string[];
+}
+
+/** A non-empty, size-limited text field. */
+export function promptField(limits: SchemaLimits, what: string) {
+  return z
+    .string()
+    .min(1, `must not be empty; give the ${what}`)
+    .max(limits.maxPromptChars, `is too long: at most ${limits.maxPromptChars} characters are allowed (MCP_PROVIDERS_MAX_PROMPT_CHARS)`)
+    .refine((s) => s.trim().length > 0, `must contain text, not only whitespace`);
+}
+
+export const AttachmentSchema = z
+  .object({
+    uri: z
+      .string()
+      .regex(/^(https:\/\/|gs:\/\/|data:|artifact:\/\/)/, 'must start with https://, gs://, data: or artifact://')
+      .optional()
+      .describe('Where the file is: https://, gs://, a data: URI, or an artifact:// URI returned by an earlier call.'),
+    data: z.string().min(1).optional().describe('The file inline, base64-encoded (give mime_type too). Prefer uri for anything large.'),
+    mime_type: z
+      .string()
+      .regex(/^[a-z]+\/[a-z0-9.+-]+$/i, 'must be a MIME type such as image/png')
+      .optional()
+      .describe('MIME type, e.g. image/png. Required with data; guessed from the URI otherwise.'),
+  })
+  .refine((a) => (a.uri ? !a.data : !!a.data && !!a.mime_type), 'give either uri, or data with mime_type')
+  .describe('A file given to the model.');
+
+export type AttachmentInput = z.infer<typeof AttachmentSchema>;
+
+export function toAttachment(a: AttachmentInput): MediaAttachment {
+  if (a.uri) return a.mime_type ? { uri: a.uri, mimeType: a.mime_type } : { uri: a.uri };
+  return { data: new Uint8Array(Buffer.from(a.data!, 'base64')), mimeType: a.mime_type! };
+}
+
+export const aspectRatioField = z
+  .enum(ASPECT_RATIOS as [AspectRatio, ...AspectRatio[]])
+  .describe(`Width:height of the output. One of ${ASPECT_RATIOS.join(', ')}; models support a subset.`);
+
+export const seedField = z.number().int().min(0).max(4294967295).describe('Seed for reproducible output, where the model supports one (0 to 4294967295).');
+
+export const negativePromptField = z.string().max(10_000).describe('What the output should not contain.');
+
+/** Arguments every generation tool takes: routing and pass-through. */
+export function routingFields(limits: SchemaLimits) {
+  return {
+    provider: z
+      .enum(limits.providerIds as [string, ...string[]])
+      .optional()
+      .describe('Provider to use. Omit to let the server pick the best usable one; call list_providers to see which are ready.'),
+    model: z.string().min(1).max(200).optional().describe("Model id in the provider's own naming. Omit for the provider's default."),
+    fallback: z
+      .boolean()
+      .default(true)
+      .describe('When the chosen provider fails with a temporary error, try the next usable provider (with its default model).'),
+    extra: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Provider-specific parameters, passed to the provider untouched.'),
+  };
+}
+
+export const ArtifactOutputSchema = z.object({
+  uri: z.string().describe('artifact:// URI; read it with resources/read.'),
+  mimeType: z.string().describe('MIME type of the file.'),
+  size: z.number().int().describe('Size in bytes.'),
+  sha256: z.string().describe('SHA-256 of the bytes, hex.'),
+  path: z.string().optional().describe('Path of the file on the server machine (local store).'),
+  url: z.string().optional().describe('Download URL, where the server offers one.'),
+  width: z.number().optional().describe('Width in pixels, when known.'),
+  height: z.number().optional().describe('Height in pixels, when known.'),
+  durationSeconds: z.number().optional().describe('Duration in seconds (audio, video), when known.'),
+});
+
+export const TelemetryOutputSchema = z.object({
+  latencyMs: z.number().describe('Time the call took, ms.'),
+  attempts: z.number().int().describe('Provider calls made, retries and fallbacks included.'),
+  requestId: z.string().optional().describe("The provider's request id, for support tickets."),
+  fallbackFrom: z.array(z.string()).optional().describe('Providers that failed before this one answered.'),
+});
+
+export const GenerationOutputSchema = z.object({
+  provider: z.string().describe('Provider that produced the result.'),
+  model: z.string().describe('Model that produced the result.'),
+  artifacts: z.array(ArtifactOutputSchema).describe('Files produced, stored as MCP resources.'),
+  text: z.string().optional().describe('Text produced.'),
+  usage: z
+    .object({
+      inputTokens: z.number().optional().describe('Input tokens billed.'),
+      outputTokens: z.number().optional().describe('Output tokens billed.'),
+      costUsd: z.number().optional().describe('Cost in US dollars, where the provider reports it.'),
+    })
+    .optional()
+    .describe('Usage and cost, where known.'),
+  warnings: z.array(z.string()).optional().describe('Things worth knowing: fallbacks, ignored options, filtered outputs.'),
+  telemetry: TelemetryOutputSchema.describe('How the call went.'),
+});
+
+export type GenerationOutput = z.infer<typeof GenerationOutputSchema>;

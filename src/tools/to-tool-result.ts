@@ -1,0 +1,104 @@
+/**
+ * The one place that turns results and errors into MCP tool results: a resource_link
+ * per artifact (plus inline media only when small), structuredContent matching
+ * GenerationOutputSchema, and telemetry in _meta.
+ */
+import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import type { ArtifactRecord } from '../artifacts/store.js';
+import type { ProviderTelemetry, Usage } from '../providers/base.js';
+import { ProviderError, toProviderError } from '../providers/errors.js';
+import { redactSecrets } from '../util/logger.js';
+import type { GenerationOutput } from './schemas.js';
+
+export interface StoredGeneration {
+  artifacts: { record: ArtifactRecord; inline?: Buffer }[];
+  text?: string;
+  usage?: Usage;
+  warnings?: string[];
+  telemetry: ProviderTelemetry;
+}
+
+export function toGenerationResult(g: StoredGeneration): CallToolResult {
+  const structured: GenerationOutput = {
+    provider: g.telemetry.providerId,
+    model: g.telemetry.model,
+    artifacts: g.artifacts.map(({ record: r }) => ({
+      uri: r.uri,
+      mimeType: r.mimeType,
+      size: r.size,
+      sha256: r.sha256,
+      ...(r.path ? { path: r.path } : {}),
+      ...(r.url ? { url: r.url } : {}),
+      ...(r.width ? { width: r.width } : {}),
+      ...(r.height ? { height: r.height } : {}),
+      ...(r.durationSeconds ? { durationSeconds: r.durationSeconds } : {}),
+    })),
+    ...(g.text !== undefined ? { text: g.text } : {}),
+    ...(g.usage && Object.keys(g.usage).length ? { usage: g.usage } : {}),
+    ...(g.warnings?.length ? { warnings: g.warnings } : {}),
+    telemetry: {
+      latencyMs: g.telemetry.latencyMs,
+      attempts: g.telemetry.attempts,
+      ...(g.telemetry.requestId ? { requestId: g.telemetry.requestId } : {}),
+      ...(g.telemetry.fallbackFrom ? { fallbackFrom: g.telemetry.fallbackFrom } : {}),
+    },
+  };
+
+  const content: ContentBlock[] = [];
+  if (g.text !== undefined) content.push({ type: 'text', text: g.text });
+  for (const { record, inline } of g.artifacts) {
+    content.push({
+      type: 'resource_link',
+      uri: record.uri,
+      name: record.path ? record.path.split('/').pop()! : record.id,
+      mimeType: record.mimeType,
+      size: record.size,
+      description: describeArtifact(record),
+    });
+    if (inline && record.mimeType.startsWith('image/')) content.push({ type: 'image', data: inline.toString('base64'), mimeType: record.mimeType });
+    if (inline && record.mimeType.startsWith('audio/')) content.push({ type: 'audio', data: inline.toString('base64'), mimeType: record.mimeType });
+  }
+  const summary = summaryLine(g);
+  if (summary) content.push({ type: 'text', text: summary });
+
+  return { content, structuredContent: structured, _meta: { 'mcp-providers/telemetry': { ...g.telemetry } } };
+}
+
+export function toErrorResult(err: unknown): CallToolResult {
+  const e = err instanceof ProviderError ? err : toProviderError(err);
+  const where = e.providerId ? `${e.providerId}: ` : '';
+  const status = e.status ? ` (HTTP ${e.status})` : '';
+  const request = e.requestId ? ` [request ${e.requestId}]` : '';
+  const text = redactSecrets(`${where}${e.code}${status}: ${e.message}${request}`);
+  return {
+    isError: true,
+    content: [{ type: 'text', text }],
+    _meta: { 'mcp-providers/error': { code: e.code, retryable: e.retryable, ...(e.providerId ? { providerId: e.providerId } : {}) } },
+  };
+}
+
+function describeArtifact(r: ArtifactRecord): string {
+  const parts = [`${r.mimeType}, ${formatBytes(r.size)}`];
+  if (r.width && r.height) parts.push(`${r.width}×${r.height}`);
+  if (r.durationSeconds) parts.push(`${r.durationSeconds.toFixed(1)} s`);
+  if (r.path) parts.push(`file: ${r.path}`);
+  return parts.join(', ');
+}
+
+function summaryLine(g: StoredGeneration): string | undefined {
+  const bits = [`${g.telemetry.providerId}/${g.telemetry.model}`, `${g.telemetry.latencyMs} ms`];
+  if (g.telemetry.attempts > 1) bits.push(`${g.telemetry.attempts} attempts`);
+  if (g.telemetry.fallbackFrom) bits.push(`fell back from ${g.telemetry.fallbackFrom.join(', ')}`);
+  if (g.usage?.costUsd !== undefined) bits.push(`$${g.usage.costUsd.toFixed(6)}`);
+  const warn = g.warnings?.length ? `\nWarnings: ${g.warnings.join(' | ')}` : '';
+  // Text answers already carry the text; the summary is for file-producing tools.
+  if (g.text !== undefined && !g.artifacts.length) return undefined;
+  const files = g.artifacts.map((a) => a.record.path ?? a.record.uri).join('\n');
+  return `Generated ${g.artifacts.length} file${g.artifacts.length === 1 ? '' : 's'} (${bits.join(', ')}):\n${files}${warn}`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}
