@@ -47,15 +47,17 @@ export class FsArtifactStore implements ArtifactStore {
     const tmpPath = join(this.opts.dir, `.${id}.tmp`);
     const hash = createHash('sha256');
     let size = 0;
+    const maxBytes = this.opts.maxDownloadBytes ?? 2 * 1024 ** 3;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         hash.update(chunk);
         size += chunk.length;
+        if (size > maxBytes) return done(new ProviderError({ code: 'invalid_request', message: `Generated file is over the ${maxBytes}-byte limit.` }));
         done(null, chunk);
       },
     });
     try {
-      const input = await openSource(source, this.opts.maxDownloadBytes ?? 2 * 1024 ** 3, signal);
+      const input = await openSource(source, maxBytes, signal);
       await pipeline(input, meter, createWriteStream(tmpPath, { mode: 0o600 }), { signal });
       await rename(tmpPath, finalPath);
     } catch (err) {

@@ -149,7 +149,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     providers,
     defaults,
     artifactDir: env.MCP_PROVIDERS_ARTIFACT_DIR || defaultArtifactDir(env),
-    inlineMaxBytes: intFromEnv(env, 'MCP_PROVIDERS_INLINE_MAX_BYTES', 256 * 1024),
+    inlineMaxBytes: intFromEnv(env, 'MCP_PROVIDERS_INLINE_MAX_BYTES', 64 * 1024),
     maxPromptChars: intFromEnv(env, 'MCP_PROVIDERS_MAX_PROMPT_CHARS', 1_000_000, 1),
     callTimeoutMs: intFromEnv(env, 'MCP_PROVIDERS_CALL_TIMEOUT_MS', 10 * 60_000, 1),
     retry: {

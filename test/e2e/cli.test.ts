@@ -1,0 +1,47 @@
+/** The command line: `call` and `doctor`, as a person or a script would run them. */
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { runCli, testEnv } from '../helpers/server-process.js';
+import { isRiffWave } from '../helpers/wav.js';
+
+describe('mcp-providers call', () => {
+  it('tts --arg text=Hello writes a WAV and prints its path', async () => {
+    const env = testEnv();
+    const { code, stdout, stderr } = await runCli(['call', 'tts', '--arg', 'text=Hello'], env);
+    expect(code, stderr).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0].startsWith(env.MCP_PROVIDERS_ARTIFACT_DIR)).toBe(true);
+    expect(lines[0]).toMatch(/\.wav$/);
+    const wav = await readFile(lines[0]);
+    expect(isRiffWave(wav)).toBe(true);
+    expect(wav.length).toBeGreaterThan(10_000);
+    expect(stderr).toMatch(/local\/espeak-ng in \d+ ms/);
+  });
+
+  it('exits non-zero with the reason on a tool error', async () => {
+    const { code, stdout, stderr } = await runCli(['call', 'tts', '--json', '{"text":"hi","speed":-1}'], testEnv());
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/speed/);
+  });
+
+  it('names the tools when the tool is unknown', async () => {
+    const { code, stderr } = await runCli(['call', 'paint'], testEnv());
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Unknown tool "paint".*generate_image/);
+  });
+});
+
+describe('mcp-providers doctor', () => {
+  it('prints the provider table with missing variable names and no secret value', async () => {
+    const secret = 'r8_doctor_secret_value_123';
+    const { code, stdout } = await runCli(['doctor'], testEnv({ REPLICATE_API_TOKEN: secret }));
+    expect(code).toBe(0);
+    for (const id of ['google-vertex', 'openrouter', 'fal', 'replicate', 'huggingface', 'local']) expect(stdout).toContain(id);
+    expect(stdout).toMatch(/openrouter\s+no\s+yes\s+off \(ENABLE_PROVIDER_OPENROUTER\)\s+missing OPENROUTER_API_KEY/);
+    expect(stdout).toMatch(/local\s+yes\s+yes\s+on\s+ok/);
+    expect(stdout).toMatch(/1 of 6 providers usable/);
+    expect(stdout).not.toContain(secret);
+  });
+});

@@ -1,0 +1,350 @@
+/**
+ * Loopback emulator of an OpenAI-compatible chat-completions API (OpenRouter flavour):
+ * `POST <basePath>/chat/completions` on 127.0.0.1, a port the OS picks.
+ *
+ * - Checks `Authorization: Bearer <apiKey>` when `apiKey` is set (401, OpenRouter error body).
+ * - Records every request (path, headers, parsed JSON body) and the body it answered with.
+ * - Text requests: deterministic echo of the last user text; `usage` with token counts,
+ *   plus `cost` when the request asked for `usage: {include: true}`.
+ * - Image requests (`modalities` contains 'image'): real PNGs (a solid colour each) as
+ *   data URLs in `message.images`; every PNG sent is kept in `sentImages`.
+ * - Faults: a queue, one fault per request, applied in order.
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deflateSync } from 'node:zlib';
+
+export interface EmulatorOptions {
+  /** Path prefix before `/chat/completions`: '/api/v1' for OpenRouter, '/v1' for local servers. */
+  basePath?: string;
+  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Images per image response (default 1). */
+  imagesPerResponse?: number;
+  /** Side of the square PNGs, in pixels (default 8). */
+  imageSize?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path and query as received. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body, or undefined when it was not JSON. */
+  body: unknown;
+  rawBody: string;
+  /** The `x-request-id` this request was answered with. */
+  requestId: string;
+  /** JSON the emulator answered with (undefined until answered, or for malformed replies). */
+  response?: unknown;
+  status?: number;
+  /** True when the client hung up before the answer was sent (e.g. it cancelled). */
+  clientAborted: boolean;
+}
+
+/** Changes the next successful answer instead of failing it. */
+export interface ReplyOverride {
+  content?: string | null;
+  finishReason?: string;
+  /** Images in this answer (image requests only). */
+  images?: number;
+}
+
+export type Fault =
+  /** An error answer with OpenRouter's body `{"error":{"code":status,"message":...}}`. */
+  | { status: number; retryAfter?: string; message?: string; metadata?: Record<string, unknown> }
+  /** A JSON content-type whose body is cut off mid-object. */
+  | { malformed: true; status?: number }
+  /** Wait before answering normally; a long delay is a stall (the wait ends if the client leaves). */
+  | { delayMs: number }
+  | { reply: ReplyOverride };
+
+export interface Emulator {
+  /** Base URL to give the SDK, e.g. http://127.0.0.1:43210/api/v1. */
+  url: string;
+  requests: RecordedRequest[];
+  /** Every PNG returned, in the order sent. */
+  sentImages: Uint8Array[];
+  enqueueFault(...faults: Fault[]): void;
+  /** Resolves once at least `count` requests have arrived. */
+  waitForRequests(count: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Pricing the emulator reports in `usage.cost` (USD). */
+export const PRICES = { perInputToken: 0.000001, perOutputToken: 0.000002, perImage: 0.04 } as const;
+
+const COLOURS: ReadonlyArray<readonly [number, number, number]> = [
+  [220, 40, 40], [40, 160, 60], [40, 80, 220], [240, 200, 30], [160, 60, 200], [20, 180, 190],
+];
+
+export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
+  const basePath = (options.basePath ?? '/v1').replace(/\/$/, '');
+  const faults: Fault[] = [];
+  const requests: RecordedRequest[] = [];
+  const sentImages: Uint8Array[] = [];
+  const waiters = new Set<() => void>();
+  let counter = 0;
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: `emulator bug: ${String(err)}` } });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawBody = await readBody(req);
+    const n = ++counter;
+    const rec: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: parseJson(rawBody),
+      rawBody,
+      requestId: `req-emu-${n}-${Math.random().toString(36).slice(2, 10)}`,
+      clientAborted: false,
+    };
+    requests.push(rec);
+    for (const wake of waiters) wake();
+    res.setHeader('x-request-id', rec.requestId);
+    res.on('close', () => {
+      if (!res.writableFinished) rec.clientAborted = true;
+    });
+
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      rec.status = status;
+      rec.response = body;
+      sendJson(res, status, body, headers);
+    };
+
+    if (rec.path.split('?')[0] !== `${basePath}/chat/completions`) {
+      return answer(404, { error: { code: 404, message: `No route for ${rec.method} ${rec.path}` } });
+    }
+    if (rec.method !== 'POST') return answer(405, { error: { code: 405, message: 'Method not allowed' } });
+    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return answer(401, { error: { code: 401, message: 'No auth credentials found' } });
+    }
+
+    let override: ReplyOverride = {};
+    const fault = faults.shift();
+    if (fault) {
+      if ('status' in fault && !('malformed' in fault)) {
+        const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {};
+        const error = { code: fault.status, message: fault.message ?? defaultMessage(fault.status), ...(fault.metadata ? { metadata: fault.metadata } : {}) };
+        return answer(fault.status, { error }, headers);
+      }
+      if ('malformed' in fault) {
+        rec.status = fault.status ?? 200;
+        res.writeHead(rec.status, { 'content-type': 'application/json' });
+        res.end('{"id":"gen-broken","choices":[{"message":');
+        return;
+      }
+      if ('delayMs' in fault) {
+        const stillThere = await sleepUnlessClosed(fault.delayMs, res);
+        if (!stillThere) return;
+      }
+      if ('reply' in fault) override = fault.reply;
+    }
+
+    if (!isObject(rec.body) || !Array.isArray(rec.body.messages) || typeof rec.body.model !== 'string') {
+      return answer(400, { error: { code: 400, message: 'Request body must be JSON with model and messages' } });
+    }
+    answer(200, complete(rec.body, n, override));
+  }
+
+  function complete(body: Record<string, unknown>, n: number, override: ReplyOverride): unknown {
+    const messages = body.messages as unknown[];
+    const userText = lastUserText(messages);
+    const wantsImage = Array.isArray(body.modalities) && body.modalities.includes('image');
+    const images: unknown[] = [];
+    if (wantsImage) {
+      const count = override.images ?? options.imagesPerResponse ?? 1;
+      for (let i = 0; i < count; i++) {
+        const png = encodePng(options.imageSize ?? 8, options.imageSize ?? 8, COLOURS[sentImages.length % COLOURS.length]!);
+        sentImages.push(png);
+        images.push({ type: 'image_url', image_url: { url: `data:image/png;base64,${Buffer.from(png).toString('base64')}` } });
+      }
+    }
+    const json = isObject(body.response_format) && body.response_format.type === 'json_object';
+    const content =
+      override.content !== undefined ? override.content
+      : wantsImage ? (images.length > 0 ? `Here is your image of ${userText}` : '')
+      : json ? JSON.stringify({ echo: userText })
+      : `echo: ${userText}`;
+    const promptTokens = messages.reduce<number>((sum, m) => sum + words(textOf(m)), 0);
+    const completionTokens = words(content ?? '');
+    const usage: Record<string, unknown> = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
+    if (isObject(body.usage) && body.usage.include === true) {
+      usage.cost = promptTokens * PRICES.perInputToken + completionTokens * PRICES.perOutputToken + images.length * PRICES.perImage;
+    }
+    const finishReason = override.finishReason ?? 'stop';
+    return {
+      id: `gen-${n}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      provider: 'Emulator',
+      choices: [{
+        index: 0,
+        finish_reason: finishReason,
+        native_finish_reason: finishReason.toUpperCase(),
+        logprobs: null,
+        message: { role: 'assistant', content, ...(wantsImage ? { images } : {}) },
+      }],
+      usage,
+    };
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}${basePath}`,
+    requests,
+    sentImages,
+    enqueueFault: (...more) => void faults.push(...more),
+    waitForRequests(count, timeoutMs = 5000) {
+      if (requests.length >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`emulator saw ${requests.length} of ${count} requests in ${timeoutMs} ms`));
+        }, timeoutMs);
+        const check = () => {
+          if (requests.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections(); // keep-alive sockets from the SDK would hold close() open
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// PNG: signature, IHDR, one IDAT (zlib of filter-0 scanlines), IEND; CRC-32 per chunk.
+// ---------------------------------------------------------------------------
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Uint8Array): Buffer {
+  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  typeAndData.copy(out, 4);
+  out.writeUInt32BE(crc32(typeAndData), 8 + data.length);
+  return out;
+}
+
+/** A solid-colour RGB PNG. */
+export function encodePng(width: number, height: number, [r, g, b]: readonly [number, number, number]): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit depth, truecolour, deflate, adaptive filtering, no interlace
+  const row = Buffer.alloc(1 + width * 3); // leading 0: filter type None
+  for (let x = 0; x < width; x++) row.set([r, g, b], 1 + x * 3);
+  const raw = Buffer.concat(Array.from({ length: height }, () => row));
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+  return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+function defaultMessage(status: number): string {
+  if (status === 400) return 'Invalid request: bad parameters';
+  if (status === 402) return 'Insufficient credits';
+  if (status === 404) return 'Model not found';
+  if (status === 429) return 'Rate limit exceeded: try again later';
+  if (status === 502) return 'Upstream provider returned an invalid response';
+  if (status === 503) return 'No available model provider meets your routing requirements';
+  return `Emulated error ${status}`;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** Resolves true after `ms`, or false as soon as the client goes away. */
+function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(!res.destroyed), ms);
+    res.once('close', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function textOf(message: unknown): string {
+  if (!isObject(message)) return '';
+  const { content } = message;
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .flatMap((p) => (isObject(p) && p.type === 'text' && typeof p.text === 'string' ? [p.text] : []))
+    .join(' ');
+}
+
+function lastUserText(messages: unknown[]): string {
+  const user = [...messages].reverse().find((m) => isObject(m) && m.role === 'user');
+  return textOf(user);
+}
+
+function words(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}

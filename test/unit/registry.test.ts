@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { loadProviderInfos, parseDefaults } from '../../src/registry/config.js';
+import { Registry } from '../../src/registry/registry.js';
+import { ProviderError } from '../../src/providers/errors.js';
+import { fakeProvider, info } from '../helpers/fake-provider.js';
+
+const noAdapters = () => {
+  throw new Error('not used');
+};
+
+function registryFor(env: Record<string, string>, defaults = {}) {
+  const infos = loadProviderInfos(env);
+  const modules = { openrouter: fakeProvider('openrouter', [{ ok: 'x' }]).module, local: fakeProvider('local', [{ ok: 'y' }]).module };
+  return new Registry(infos, modules, env, defaults, noAdapters);
+}
+
+describe('provider metadata', () => {
+  it('lists all six providers from config/providers.yaml in priority order', () => {
+    const ids = loadProviderInfos({}).map((p) => p.id);
+    expect(ids).toEqual(['google-vertex', 'openrouter', 'fal', 'replicate', 'huggingface', 'local']);
+  });
+
+  it('applies base URL, priority and model overrides from env', () => {
+    const p = loadProviderInfos({ OPENROUTER_BASE_URL: 'http://127.0.0.1:9/api/v1', OPENROUTER_PRIORITY: '1', OPENROUTER_TEXT_MODEL: 'x/y' });
+    expect(p[0].id).toBe('openrouter');
+    expect(p[0].baseUrl).toBe('http://127.0.0.1:9/api/v1');
+    expect(p[0].defaultModels.text).toBe('x/y');
+  });
+
+  it('parses PROVIDER_DEFAULTS_JSON and explains bad values', () => {
+    expect(parseDefaults('{"image":"fal","text":{"provider":"openrouter","model":"a/b"}}')).toEqual({
+      image: { provider: 'fal' },
+      text: { provider: 'openrouter', model: 'a/b' },
+    });
+    expect(() => parseDefaults('{nope')).toThrow(/not valid JSON/);
+    expect(() => parseDefaults('{"paint":"fal"}')).toThrow(/PROVIDER_DEFAULTS_JSON/);
+  });
+});
+
+describe('status', () => {
+  it('names missing variables and never their values', () => {
+    const r = registryFor({ ENABLE_PROVIDER_OPENROUTER: 'true' });
+    const or = r.list().find((p) => p.id === 'openrouter')!;
+    expect(or).toMatchObject({ enabled: true, configured: false, usable: false, missing: ['OPENROUTER_API_KEY'] });
+    const secret = 'sk-or-v1-verysecretvalue';
+    const withKey = registryFor({ OPENROUTER_API_KEY: secret });
+    const status = withKey.list();
+    expect(status.find((p) => p.id === 'openrouter')).toMatchObject({ enabled: true, configured: true, usable: true, missing: [] });
+    expect(JSON.stringify(status)).not.toContain(secret);
+  });
+
+  it('a key alone enables a third-party provider; an explicit false flag disables it', () => {
+    expect(registryFor({ OPENROUTER_API_KEY: 'k' }).status(registryFor({}).get('openrouter')!).enabled).toBe(true);
+    const off = registryFor({ OPENROUTER_API_KEY: 'k', ENABLE_PROVIDER_OPENROUTER: 'false' });
+    expect(off.status(off.get('openrouter')!).usable).toBe(false);
+  });
+
+  it('providers without an adapter are listed but not usable, even with keys', () => {
+    const r = registryFor({ FAL_KEY: 'k', ENABLE_PROVIDER_FAL: 'true' });
+    expect(r.status(r.get('fal')!)).toMatchObject({ implemented: false, configured: true, usable: false });
+  });
+
+  it('local is usable with no credentials; its text capability names LOCAL_OPENAI_BASE_URL', () => {
+    const s = registryFor({}).list().find((p) => p.id === 'local')!;
+    expect(s.usable).toBe(true);
+    expect(s.missingByCapability).toEqual({ text: ['LOCAL_OPENAI_BASE_URL'] });
+  });
+});
+
+describe('plan', () => {
+  it('picks the usable provider with the best priority, then the others when fallback is on', () => {
+    const r = registryFor({ OPENROUTER_API_KEY: 'k', LOCAL_OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' });
+    expect(r.plan('text', { fallback: true }).map((c) => c.info.id)).toEqual(['openrouter', 'local']);
+    expect(r.plan('text', { fallback: false }).map((c) => c.info.id)).toEqual(['openrouter']);
+  });
+
+  it("keeps the caller's model for the named provider only", () => {
+    const r = registryFor({ OPENROUTER_API_KEY: 'k', LOCAL_OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' });
+    const plan = r.plan('text', { provider: 'openrouter', model: 'anthropic/claude-sonnet-4', fallback: true });
+    expect(plan.map((c) => [c.info.id, c.model, c.modelSource])).toEqual([
+      ['openrouter', 'anthropic/claude-sonnet-4', 'caller'],
+      ['local', 'llama3.2', 'provider-default'],
+    ]);
+  });
+
+  it('honours PROVIDER_DEFAULTS_JSON', () => {
+    const r = registryFor({ OPENROUTER_API_KEY: 'k', LOCAL_OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }, { text: { provider: 'local', model: 'qwen3' } });
+    expect(r.plan('text', { fallback: true }).map((c) => [c.info.id, c.model])).toEqual([
+      ['local', 'qwen3'],
+      ['openrouter', 'openai/gpt-4o-mini'],
+    ]);
+  });
+
+  it('explains an unknown provider, a missing capability and a provider that is not ready', () => {
+    const r = registryFor({});
+    const err = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e as ProviderError;
+      }
+      throw new Error('expected a throw');
+    };
+    expect(err(() => r.plan('text', { provider: 'nope', fallback: true }))).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/unknown provider "nope"; known: google-vertex, openrouter/) });
+    expect(err(() => r.plan('video', { provider: 'local', fallback: true })).message).toMatch(/local does not offer video/);
+    expect(err(() => r.plan('text', { provider: 'openrouter', fallback: true })).message).toMatch(/disabled/);
+    expect(err(() => r.plan('video', { fallback: true }))).toMatchObject({ code: 'unsupported', message: expect.stringMatching(/No provider can do video/) });
+  });
+
+  it('loads an adapter only when asked, once', async () => {
+    let loads = 0;
+    const r = new Registry([info('a', 1)], { a: async () => ({ id: 'a', load: async () => (loads++, {}) }) }, {}, {}, () => ({}) as never);
+    expect(loads).toBe(0);
+    await Promise.all([r.adapter(r.get('a')!), r.adapter(r.get('a')!)]);
+    expect(loads).toBe(1);
+  });
+});
