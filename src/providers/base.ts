@@ -11,6 +11,18 @@ import type { Logger } from '../util/logger.js';
 export type Capability = 'text' | 'image' | 'video' | 'audio' | 'tts';
 export const CAPABILITIES: readonly Capability[] = ['text', 'image', 'video', 'audio', 'tts'];
 
+/**
+ * One requirement: a list of alternatives, any one of which meets it — env var names
+ * (`["FAL_AI_API_KEY", "FAL_KEY"]`) or probes such as `adc:gcloud` (see registry/credentials.ts).
+ */
+export type Requirement = string[];
+
+/** One way to authenticate: every requirement must be met. */
+export interface CredentialMode {
+  name: string;
+  requires: Requirement[];
+}
+
 /** Static description of a provider, read from config/providers.yaml plus env overrides. */
 export interface ProviderInfo {
   id: string;
@@ -19,12 +31,12 @@ export interface ProviderInfo {
   /** Model used when the caller names none, per capability. */
   defaultModels: Partial<Record<Capability, string>>;
   /**
-   * Credentials it needs. Each entry is a list of alternative env var names
-   * (e.g. `["FAL_AI_API_KEY", "FAL_KEY"]`): any one of them satisfies the entry.
+   * Ways to authenticate; the provider is configured when any one is fully met, and
+   * needs nothing when the list is empty.
    */
-  configKeys: string[][];
-  /** Extra credentials one capability alone needs (e.g. local text needs a server URL). */
-  capabilityKeys: Partial<Record<Capability, string[][]>>;
+  credentialModes: CredentialMode[];
+  /** Extra requirements one capability alone has (e.g. local text needs a server URL). */
+  capabilityKeys: Partial<Record<Capability, Requirement[]>>;
   /** Lower runs first. */
   priority: number;
   /** `ENABLE_PROVIDER_<ID>`. */

@@ -46,7 +46,9 @@ export interface ServerConfig {
 }
 
 const CapabilitySchema = z.enum(CAPABILITIES as [Capability, ...Capability[]]);
-const KeysSchema = z.array(z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/)).min(1));
+/** An env var name, or a probe name such as `adc:gcloud`. */
+const RequirementSchema = z.array(z.string().regex(/^([A-Z][A-Z0-9_]*|[a-z]+:[a-z-]+)$/)).min(1);
+const KeysSchema = z.array(RequirementSchema);
 
 const ProviderYamlSchema = z.object({
   display_name: z.string(),
@@ -55,7 +57,10 @@ const ProviderYamlSchema = z.object({
   implemented: z.boolean(),
   notes: z.string().optional(),
   capabilities: z.array(CapabilitySchema).min(1),
-  credentials: KeysSchema,
+  /** One way to authenticate: every entry must be met. */
+  credentials: KeysSchema.optional(),
+  /** Several ways to authenticate, any one of which is enough. */
+  credential_modes: z.array(z.object({ name: z.string(), requires: KeysSchema })).optional(),
   capability_credentials: z.partialRecord(CapabilitySchema, KeysSchema).optional(),
   default_models: z.partialRecord(CapabilitySchema, z.string()),
 });
@@ -79,7 +84,7 @@ export function loadProviderInfos(env: Env, yamlText = readFileSync(PROVIDERS_YA
         displayName: p.display_name,
         capabilities: p.capabilities,
         defaultModels: { ...p.default_models, ...modelOverrides(prefix, env) },
-        configKeys: p.credentials,
+        credentialModes: p.credential_modes ?? (p.credentials?.length ? [{ name: 'api key', requires: p.credentials }] : []),
         capabilityKeys: p.capability_credentials ?? {},
         priority: intFromEnv(env, `${prefix}_PRIORITY`, p.priority),
         featureFlag: `ENABLE_PROVIDER_${prefix}`,

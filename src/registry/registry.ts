@@ -2,9 +2,10 @@
  * Provider registry: who is usable and why not, which providers a call should try
  * (`plan`), and lazy creation of adapters.
  */
-import type { AdapterEnv, Capability, ProviderAdapter, ProviderInfo, ProviderModule } from '../providers/base.js';
+import type { AdapterEnv, Capability, ProviderAdapter, ProviderInfo, ProviderModule, Requirement } from '../providers/base.js';
 import { invalidRequest, ProviderError } from '../providers/errors.js';
 import type { DefaultChoice, Env } from './config.js';
+import { anyVariableSet, credentialStatus, unmet } from './credentials.js';
 
 /** What `list_providers` and `doctor` show for one provider. Never holds a secret value. */
 export interface ProviderStatus {
@@ -16,8 +17,10 @@ export interface ProviderStatus {
   /** Every credential entry has at least one variable set. */
   configured: boolean;
   usable: boolean;
-  /** Names of the variables still needed (alternatives joined with " or "). */
+  /** Names of the variables still needed (alternatives joined with " or "; one line per way to authenticate). */
   missing: string[];
+  /** The way of authenticating that is met, when configured. */
+  credentialMode?: string;
   /** Capabilities that need more than the provider as a whole, and what they miss. */
   missingByCapability?: Partial<Record<Capability, string[]>>;
   defaultModels: Partial<Record<Capability, string>>;
@@ -63,14 +66,14 @@ export class Registry {
   }
 
   status(info: ProviderInfo): ProviderStatus {
-    const missing = missingKeys(info.configKeys, this.env);
+    const { mode, missing } = credentialStatus(info.credentialModes, this.env);
     const flag = this.env[info.featureFlag]?.trim().toLowerCase();
-    const anyKeySet = info.configKeys.flat().some((k) => !!this.env[k]);
+    const anyKeySet = anyVariableSet(info.credentialModes, this.env);
     const enabled =
       flag === 'true' || flag === '1' ? true : flag === 'false' || flag === '0' ? false : info.enabledByDefault || anyKeySet;
     const missingByCapability: Partial<Record<Capability, string[]>> = {};
-    for (const [cap, keys] of Object.entries(info.capabilityKeys) as [Capability, string[][]][]) {
-      const m = missingKeys(keys, this.env);
+    for (const [cap, keys] of Object.entries(info.capabilityKeys) as [Capability, Requirement[]][]) {
+      const m = unmet(keys, this.env);
       if (m.length) missingByCapability[cap] = m;
     }
     const configured = missing.length === 0;
@@ -83,6 +86,7 @@ export class Registry {
       configured,
       usable: enabled && configured && info.implemented && info.id in this.modules,
       missing,
+      ...(mode ? { credentialMode: mode } : {}),
       ...(Object.keys(missingByCapability).length ? { missingByCapability } : {}),
       defaultModels: info.defaultModels,
       priority: info.priority,
@@ -181,8 +185,4 @@ function defaultModel(info: ProviderInfo, capability: Capability): string {
   const m = info.defaultModels[capability];
   if (!m) throw new ProviderError({ code: 'internal', message: `${info.id} has no default model for ${capability} in config/providers.yaml`, providerId: info.id });
   return m;
-}
-
-function missingKeys(entries: string[][], env: Env): string[] {
-  return entries.filter((alts) => !alts.some((k) => !!env[k])).map((alts) => alts.join(' or '));
 }

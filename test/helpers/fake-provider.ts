@@ -29,7 +29,7 @@ export function info(id: string, priority: number, over: Partial<ProviderInfo> =
     displayName: id,
     capabilities: ['text'],
     defaultModels: { text: `${id}-default` },
-    configKeys: [],
+    credentialModes: [],
     capabilityKeys: {},
     priority,
     featureFlag: `ENABLE_PROVIDER_${id.toUpperCase()}`,

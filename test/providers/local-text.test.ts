@@ -16,7 +16,7 @@ function makeEnv(vars: Record<string, string | undefined>): AdapterEnv {
       displayName: 'Local (offline)',
       capabilities: ['text', 'tts'],
       defaultModels: { text: 'llama3.2', tts: 'espeak-ng' },
-      configKeys: [],
+      credentialModes: [],
       capabilityKeys: { text: [['LOCAL_OPENAI_BASE_URL']] },
       priority: 100,
       featureFlag: 'ENABLE_PROVIDER_LOCAL',

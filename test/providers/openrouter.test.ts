@@ -22,7 +22,7 @@ function makeEnv(baseUrl: string, overrides: Partial<Record<string, string>> = {
       displayName: 'OpenRouter',
       capabilities: ['text', 'image'],
       defaultModels: { text: 'openai/gpt-4o-mini', image: 'google/gemini-2.5-flash-image' },
-      configKeys: [['OPENROUTER_API_KEY']],
+      credentialModes: [{ name: 'api key', requires: [['OPENROUTER_API_KEY']] }],
       capabilityKeys: {},
       priority: 20,
       featureFlag: 'ENABLE_PROVIDER_OPENROUTER',

@@ -115,3 +115,29 @@ describe('plan', () => {
     expect(loads).toBe(1);
   });
 });
+
+describe('credential modes (google-vertex)', () => {
+  const vertex = (env: Record<string, string>) => {
+    const r = registryFor(env);
+    return r.status(r.get('google-vertex')!);
+  };
+
+  it('with neither an API key nor ADC, names what each way of authenticating needs', () => {
+    const s = vertex({ HOME: '/nonexistent' });
+    expect(s.configured).toBe(false);
+    expect(s.missing).toEqual([
+      'GOOGLE_API_KEY (API key, Vertex express mode)',
+      expect.stringMatching(/^GOOGLE_CLOUD_PROJECT and GOOGLE_APPLICATION_CREDENTIALS or gcloud ADC .* or a GCP metadata server .*\(Application Default Credentials\)$/),
+    ]);
+  });
+
+  it('an API key alone, or a project with ADC, configures it', () => {
+    expect(vertex({ HOME: '/nonexistent', GOOGLE_API_KEY: 'k' })).toMatchObject({ configured: true, credentialMode: 'API key, Vertex express mode' });
+    expect(vertex({ HOME: '/nonexistent', GOOGLE_CLOUD_PROJECT: 'p', GOOGLE_APPLICATION_CREDENTIALS: '/x.json' })).toMatchObject({
+      configured: true,
+      credentialMode: 'Application Default Credentials',
+    });
+    expect(vertex({ HOME: '/nonexistent', GOOGLE_CLOUD_PROJECT: 'p', GCE_METADATA_HOST: '127.0.0.1:1' }).configured).toBe(true);
+    expect(vertex({ HOME: '/nonexistent', GOOGLE_CLOUD_PROJECT: 'p' }).missing[1]).toMatch(/^GOOGLE_APPLICATION_CREDENTIALS or gcloud ADC/);
+  });
+});
