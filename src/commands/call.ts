@@ -33,11 +33,13 @@ export async function runCall(config: ServerConfig, positionals: string[], pairs
       process.stderr.write(`Bad arguments: ${(err as Error).message}\n`);
       return 2;
     }
-    const result = (await client.callTool(
+    const result = (await client
+      .callTool(
       { name: def.name, arguments: args },
       undefined,
-      { onprogress: (p) => process.stderr.write(`… ${p.message ?? `${p.progress}${p.total ? `/${p.total}` : ''}`}\n`), timeout: config.callTimeoutMs, resetTimeoutOnProgress: true },
-    )) as CallToolResult;
+        { onprogress: (p) => process.stderr.write(`… ${p.message ?? `${p.progress}${p.total ? `/${p.total}` : ''}`}\n`), timeout: config.callTimeoutMs, resetTimeoutOnProgress: true },
+      )
+      .catch((err: unknown): CallToolResult => ({ isError: true, content: [{ type: 'text', text: (err as Error).message }] }))) as CallToolResult;
     return print(result);
   } finally {
     await client.close();

@@ -15,6 +15,7 @@ const ProviderOutputSchema = z.object({
   configured: z.boolean().describe('Whether every credential it needs is present.'),
   usable: z.boolean().describe('implemented, enabled and configured: calls can be routed to it.'),
   missing: z.array(z.string()).describe('Environment variables still needed ("A or B" where either works). Names only, never values.'),
+  credentialMode: z.string().optional().describe('Which way of authenticating is in use, when configured (e.g. "API key", "Application Default Credentials").'),
   missingByCapability: z.record(z.string(), z.array(z.string())).optional().describe('Variables one capability alone still needs.'),
   defaultModels: z.record(z.string(), z.string()).describe('Model used per capability when none is named.'),
   priority: z.number().describe('Lower is tried first.'),
@@ -53,8 +54,10 @@ export function describe(p: ProviderStatus): string {
     : !p.implemented
       ? 'not implemented yet'
       : !p.enabled
-        ? `disabled (set ${p.featureFlag}=true${p.missing.length ? ` and ${p.missing.join(', ')}` : ''})`
-        : `missing ${p.missing.join(', ')}`;
+        ? p.missing.length
+          ? `not set up: needs ${p.missing.join('; or ')}`
+          : `turned off by ${p.featureFlag}`
+        : `missing ${p.missing.join('; or ')}`;
   const capMissing = Object.entries(p.missingByCapability ?? {}).map(([cap, m]) => `${cap} needs ${m.join(', ')}`);
   return `${p.id} (${p.displayName}) — ${state}; capabilities: ${p.capabilities.join(', ')}${capMissing.length ? `; ${capMissing.join('; ')}` : ''}`;
 }
