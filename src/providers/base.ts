@@ -51,6 +51,11 @@ export interface ProviderInfo {
   baseUrl?: string;
   /** One line for people: what the provider is, or why it is not usable yet. */
   notes?: string;
+  /**
+   * Known models and their limits, as config/providers.yaml gives them (`models:`), keyed by
+   * model id. Shape is the adapter's business: it validates its own entries.
+   */
+  models: Record<string, Record<string, unknown>>;
 }
 
 /** A file handed to a model: a URI (https, gs://, data:, artifact://) or bytes. */
@@ -127,6 +132,8 @@ export type ArtifactSource =
 
 export interface GeneratedArtifact {
   source: ArtifactSource;
+  /** Where the provider left the file (gs:// or https), kept in the artifact record. */
+  sourceUri?: string;
   mimeType: string;
   width?: number;
   height?: number;

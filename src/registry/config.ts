@@ -26,6 +26,8 @@ export interface RetryPolicy {
   /** Consecutive retryable failures after which a provider cools down. */
   cooldownAfterFailures: number;
   cooldownMs: number;
+  /** First poll of a long-running job (overrides the adapter's suggestion when set); polls grow to at most 10 s apart. */
+  pollIntervalMs?: number;
 }
 
 export interface ServerConfig {
@@ -63,6 +65,7 @@ const ProviderYamlSchema = z.object({
   credential_modes: z.array(z.object({ name: z.string(), requires: KeysSchema })).optional(),
   capability_credentials: z.partialRecord(CapabilitySchema, KeysSchema).optional(),
   default_models: z.partialRecord(CapabilitySchema, z.string()),
+  models: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 const ProvidersYamlSchema = z.object({ providers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), ProviderYamlSchema) });
 
@@ -93,6 +96,7 @@ export function loadProviderInfos(env: Env, yamlText = readFileSync(PROVIDERS_YA
         baseUrlEnv,
         baseUrl: env[baseUrlEnv] || undefined,
         notes: p.notes,
+        models: p.models ?? {},
       };
     })
     .sort((a, b) => a.priority - b.priority);
@@ -163,6 +167,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       maxDelayMs: intFromEnv(env, 'MCP_PROVIDERS_RETRY_MAX_MS', 20_000),
       cooldownAfterFailures: intFromEnv(env, 'MCP_PROVIDERS_COOLDOWN_AFTER', 3, 1),
       cooldownMs: intFromEnv(env, 'MCP_PROVIDERS_COOLDOWN_MS', 60_000),
+      pollIntervalMs: env.MCP_PROVIDERS_POLL_MS ? intFromEnv(env, 'MCP_PROVIDERS_POLL_MS', 2000, 1) : undefined,
     },
     logLevel: env.MCP_PROVIDERS_LOG_LEVEL || 'info',
     authToken: env.MCP_PROVIDERS_AUTH_TOKEN || undefined,

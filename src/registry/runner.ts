@@ -138,7 +138,7 @@ export class Runner {
   private async runLong<O>(service: LongRunningService<O>, prompt: Prompt, opts: O, ctx: CallContext, id: string): Promise<GenerationResult> {
     const { operation } = await service.start(prompt, opts, ctx);
     ctx.logger.debug({ provider: id, operation }, 'long-running job started');
-    let interval = service.pollIntervalMs ?? 2000;
+    let interval = this.policy.pollIntervalMs ?? service.pollIntervalMs ?? 2000;
     let statusFailures = 0;
     try {
       for (;;) {

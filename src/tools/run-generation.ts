@@ -50,7 +50,7 @@ export async function runGeneration<C extends Capability>(deps: ToolDeps, req: G
           width: a.width,
           height: a.height,
           durationSeconds: a.durationSeconds,
-          sourceUri: a.source.kind === 'url' ? a.source.url : undefined,
+          sourceUri: a.sourceUri ?? (a.source.kind === 'url' ? a.source.url : undefined),
           telemetry,
         },
         extra.signal,

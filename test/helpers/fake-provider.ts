@@ -30,7 +30,7 @@ export function info(id: string, priority: number, over: Partial<ProviderInfo> =
     capabilities: ['text'],
     defaultModels: { text: `${id}-default` },
     credentialModes: [],
-    capabilityKeys: {},
+    capabilityKeys: {}, models: {},
     priority,
     featureFlag: `ENABLE_PROVIDER_${id.toUpperCase()}`,
     enabledByDefault: true,

@@ -18,6 +18,7 @@ function makeEnv(vars: Record<string, string | undefined>): AdapterEnv {
       defaultModels: { text: 'llama3.2', tts: 'espeak-ng' },
       credentialModes: [],
       capabilityKeys: { text: [['LOCAL_OPENAI_BASE_URL']] },
+      models: {},
       priority: 100,
       featureFlag: 'ENABLE_PROVIDER_LOCAL',
       enabledByDefault: true,

@@ -23,7 +23,7 @@ function makeEnv(baseUrl: string, overrides: Partial<Record<string, string>> = {
       capabilities: ['text', 'image'],
       defaultModels: { text: 'openai/gpt-4o-mini', image: 'google/gemini-2.5-flash-image' },
       credentialModes: [{ name: 'api key', requires: [['OPENROUTER_API_KEY']] }],
-      capabilityKeys: {},
+      capabilityKeys: {}, models: {},
       priority: 20,
       featureFlag: 'ENABLE_PROVIDER_OPENROUTER',
       enabledByDefault: false,
