@@ -1,21 +1,20 @@
 /** Registers the six tools. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolDeps } from './deps.js';
-import { registerGenerateAudio } from './generate-audio.js';
-import { registerGenerateImage } from './generate-image.js';
-import { registerGenerateText } from './generate-text.js';
-import { registerGenerateVideo } from './generate-video.js';
+import { generateAudio } from './generate-audio.js';
+import { generateImage } from './generate-image.js';
+import { generateText } from './generate-text.js';
+import { generateVideo } from './generate-video.js';
+import { registerGenerationTool } from './generation-tool.js';
 import { registerListProviders } from './list-providers.js';
-import { registerTts } from './tts.js';
-
-export const TOOL_NAMES = ['generate_text', 'generate_image', 'generate_video', 'generate_audio', 'tts', 'list_providers'] as const;
+import { tts } from './tts.js';
 
 export function registerTools(server: McpServer, deps: ToolDeps): void {
   const limits = { maxPromptChars: deps.config.maxPromptChars, providerIds: deps.registry.ids() };
-  registerGenerateText(server, deps, limits);
-  registerGenerateImage(server, deps, limits);
-  registerGenerateVideo(server, deps, limits);
-  registerGenerateAudio(server, deps, limits);
-  registerTts(server, deps, limits);
+  registerGenerationTool(server, deps, limits, generateText);
+  registerGenerationTool(server, deps, limits, generateImage);
+  registerGenerationTool(server, deps, limits, generateVideo);
+  registerGenerationTool(server, deps, limits, generateAudio);
+  registerGenerationTool(server, deps, limits, tts);
   registerListProviders(server, deps);
 }

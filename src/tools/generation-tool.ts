@@ -1,0 +1,62 @@
+/**
+ * What every generation tool shares: the routing arguments (provider, model, fallback,
+ * extra), the output schema, the annotations, and the hand-off to runGeneration. A tool
+ * file declares only its own fields and how they map to a Prompt and an options DTO.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { Capability, OptionsByCapability, Prompt } from '../providers/base.js';
+import type { ToolDeps } from './deps.js';
+import { runGeneration, type Extra } from './run-generation.js';
+import { GenerationOutputSchema, routingFields, type SchemaLimits } from './schemas.js';
+
+/** The options a tool maps itself; model and extra come from the routing arguments. */
+type OwnOptions<C extends Capability> = Omit<OptionsByCapability[C], 'model' | 'extra'>;
+
+export interface GenerationToolDefinition<C extends Capability, S extends z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  capability: C;
+  fields: (limits: SchemaLimits) => S;
+  toRequest(args: z.infer<z.ZodObject<S>>): { prompt: Prompt; options: OwnOptions<C> };
+}
+
+export function registerGenerationTool<C extends Capability, S extends z.ZodRawShape>(
+  server: McpServer,
+  deps: ToolDeps,
+  limits: SchemaLimits,
+  def: GenerationToolDefinition<C, S>,
+): void {
+  const routing = routingFields(limits);
+  const own = def.fields(limits);
+  const input = z.object({ ...own, ...routing });
+  // Type parameters spelled out: with a generic shape the SDK cannot infer the callback's argument type.
+  server.registerTool<typeof GenerationOutputSchema.shape, z.ZodRawShape>(
+    def.name,
+    {
+      title: def.title,
+      description: def.description,
+      inputSchema: input.shape,
+      outputSchema: GenerationOutputSchema.shape,
+      annotations: { readOnlyHint: false, openWorldHint: true },
+    },
+    (args: Record<string, unknown>, extra: Extra) => {
+      // The SDK has validated args against `input`; this only recovers the static type.
+      const all = args as z.infer<typeof input>;
+      const { provider, model, fallback, extra: passThrough } = all as z.infer<z.ZodObject<typeof routing>>;
+      const { prompt, options } = def.toRequest(all as z.infer<z.ZodObject<S>>);
+      return runGeneration(
+        deps,
+        {
+          tool: def.name,
+          capability: def.capability,
+          prompt,
+          options: { ...options, model, extra: passThrough ?? {} } as OptionsByCapability[C],
+          plan: { provider, model, fallback },
+        },
+        extra,
+      );
+    },
+  );
+}
