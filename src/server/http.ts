@@ -142,8 +142,10 @@ export async function startHttp(core: Core, opts: HttpOptions): Promise<{ server
     url,
     async close() {
       await closeSessions();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections would otherwise hold close() open for seconds.
       server.closeAllConnections();
+      await closed;
     },
   };
 }
