@@ -1,5 +1,5 @@
 /** End-to-end over stdio: the built server, driven by the MCP SDK's own Client, with no credentials. */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRiffWave, sha256 } from '../helpers/wav.js';
 import { stdioClient, testEnv, type StdioSession } from '../helpers/server-process.js';
@@ -125,5 +125,22 @@ describe('bad input', () => {
     await s.client.ping();
     const res = (await s.client.callTool({ name: 'list_providers', arguments: {} })) as CallToolResult;
     expect(res.isError).toBeFalsy();
+  });
+});
+
+describe('MCP logging', () => {
+  it('sends one log notification per tool call at or above the level the client set', async () => {
+    const seen: { level: string; data: unknown }[] = [];
+    s.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      seen.push({ level: n.params.level, data: n.params.data });
+    });
+    await s.client.setLoggingLevel('info');
+    await s.client.callTool({ name: 'tts', arguments: { text: 'log me' } });
+    expect(seen).toContainEqual({ level: 'info', data: expect.objectContaining({ tool: 'tts', provider: 'local', model: 'espeak-ng', outcome: 'ok', attempts: 1 }) });
+    seen.length = 0;
+    await s.client.setLoggingLevel('error');
+    await s.client.callTool({ name: 'tts', arguments: { text: 'quiet now' } });
+    await s.client.callTool({ name: 'tts', arguments: { text: 'hi', speed: 3 } });
+    expect(seen).toEqual([]);
   });
 });
