@@ -5,6 +5,7 @@
 import type { ProviderModule } from './base.js';
 
 export const PROVIDER_MODULES: Record<string, () => Promise<ProviderModule>> = {
+  'google-vertex': async () => (await import('./google-vertex/index.js')).default,
   openrouter: async () => (await import('./openrouter/index.js')).default,
   local: async () => (await import('./local/index.js')).default,
 };

@@ -12,7 +12,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deflateSync } from 'node:zlib';
+import { colour, encodePng } from './media.js';
 
 export interface EmulatorOptions {
   /** Path prefix before `/chat/completions`: '/api/v1' for OpenRouter, '/v1' for local servers. */
@@ -74,9 +74,6 @@ export interface Emulator {
 /** Pricing the emulator reports in `usage.cost` (USD). */
 export const PRICES = { perInputToken: 0.000001, perOutputToken: 0.000002, perImage: 0.04 } as const;
 
-const COLOURS: ReadonlyArray<readonly [number, number, number]> = [
-  [220, 40, 40], [40, 160, 60], [40, 80, 220], [240, 200, 30], [160, 60, 200], [20, 180, 190],
-];
 
 export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const basePath = (options.basePath ?? '/v1').replace(/\/$/, '');
@@ -160,7 +157,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     if (wantsImage) {
       const count = override.images ?? options.imagesPerResponse ?? 1;
       for (let i = 0; i < count; i++) {
-        const png = encodePng(options.imageSize ?? 8, options.imageSize ?? 8, COLOURS[sentImages.length % COLOURS.length]!);
+        const png = encodePng(options.imageSize ?? 8, options.imageSize ?? 8, colour(sentImages.length));
         sentImages.push(png);
         images.push({ type: 'image_url', image_url: { url: `data:image/png;base64,${Buffer.from(png).toString('base64')}` } });
       }
@@ -229,53 +226,6 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
         server.closeAllConnections(); // keep-alive sockets from the SDK would hold close() open
       }),
   };
-}
-
-// ---------------------------------------------------------------------------
-// PNG: signature, IHDR, one IDAT (zlib of filter-0 scanlines), IEND; CRC-32 per chunk.
-// ---------------------------------------------------------------------------
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  typeAndData.copy(out, 4);
-  out.writeUInt32BE(crc32(typeAndData), 8 + data.length);
-  return out;
-}
-
-/** A solid-colour RGB PNG. */
-export function encodePng(width: number, height: number, [r, g, b]: readonly [number, number, number]): Uint8Array {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit depth, truecolour, deflate, adaptive filtering, no interlace
-  const row = Buffer.alloc(1 + width * 3); // leading 0: filter type None
-  for (let x = 0; x < width; x++) row.set([r, g, b], 1 + x * 3);
-  const raw = Buffer.concat(Array.from({ length: height }, () => row));
-  const png = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
-  return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,140 @@
+/** HTTP plumbing shared by the Vertex emulator's routes. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** HTTP code → canonical google.rpc.Code name (google/rpc/code.proto's HTTP mapping). */
+const GRPC_STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED',
+  499: 'CANCELLED',
+  500: 'INTERNAL',
+  501: 'UNIMPLEMENTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+/** Messages in the style Vertex AI uses for each status. */
+const DEFAULT_MESSAGE: Record<string, string> = {
+  INVALID_ARGUMENT: 'Request contains an invalid argument.',
+  FAILED_PRECONDITION: 'Precondition check failed.',
+  UNAUTHENTICATED:
+    'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+  PERMISSION_DENIED: 'The caller does not have permission',
+  NOT_FOUND: 'Requested entity was not found.',
+  RESOURCE_EXHAUSTED:
+    'Resource exhausted. Please try again later. Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.',
+  INTERNAL: 'Internal error encountered.',
+  UNAVAILABLE: 'The service is currently unavailable.',
+  DEADLINE_EXCEEDED: 'Deadline exceeded.',
+};
+
+export function grpcStatusFor(httpStatus: number): string {
+  return GRPC_STATUS[httpStatus] ?? (httpStatus >= 500 ? 'INTERNAL' : 'UNKNOWN');
+}
+
+/** A google.rpc.Status body as Google's JSON APIs send it: `{"error":{code,message,status,details?}}`. */
+export function rpcStatusBody(
+  code: number,
+  opts: { status?: string; message?: string; details?: unknown[] } = {},
+): { error: Record<string, unknown> } {
+  const status = opts.status ?? grpcStatusFor(code);
+  const error: Record<string, unknown> = {
+    code,
+    message: opts.message ?? DEFAULT_MESSAGE[status] ?? `Emulated error ${code}`,
+    status,
+  };
+  if (opts.details && opts.details.length > 0) error.details = opts.details;
+  return { error };
+}
+
+/** `google.rpc.ErrorInfo` detail. */
+export function errorInfo(reason: string, domain: string, metadata: Record<string, string> = {}): Record<string, unknown> {
+  return { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain, metadata };
+}
+
+/** `google.rpc.RetryInfo` detail from a Retry-After value in seconds. */
+export function retryInfo(retryAfter: string): Record<string, unknown> | undefined {
+  const seconds = Number(retryAfter);
+  if (!Number.isFinite(seconds)) return undefined;
+  return { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${seconds}s` };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed || res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendRpcError(
+  res: ServerResponse,
+  code: number,
+  opts: { status?: string; message?: string; details?: unknown[]; headers?: Record<string, string> } = {},
+): void {
+  sendJson(res, code, rpcStatusBody(code, opts), opts.headers);
+}
+
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+/** JSON, or form fields for `application/x-www-form-urlencoded`; undefined for an empty body. */
+export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+  if (raw.length === 0) return undefined;
+  const text = raw.toString('utf8');
+  if (contentType?.includes('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves true after `ms`, or false as soon as the client goes away. */
+export function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(!res.destroyed);
+    }, ms);
+    res.once('close', onClose);
+  });
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function asObject(value: unknown): Record<string, unknown> {
+  return isObject(value) ? value : {};
+}
+
+export function words(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+/** A request-scoped id in the style of Vertex `responseId`s (URL-safe base64, 22 chars). */
+export function responseId(seq: number): string {
+  const buf = Buffer.alloc(16);
+  buf.writeUInt32BE(seq, 0);
+  for (let i = 4; i < 16; i++) buf[i] = Math.floor(Math.random() * 256);
+  return buf.toString('base64url').slice(0, 22);
+}
