@@ -12,7 +12,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTes
 import type {
   AdapterEnv,
   AudioOptions,
-  CallContext,
   GeneratedArtifact,
   ImageOptions,
   LongRunningService,
@@ -23,11 +22,9 @@ import type {
   TtsOptions,
   VideoOptions,
 } from '../../src/providers/base.js';
-import { ProviderError } from '../../src/providers/errors.js';
 import googleVertex from '../../src/providers/google-vertex/index.js';
 import { parsePcmMimeType, pcmToWav } from '../../src/providers/google-vertex/pcm-wav.js';
 import { PROVIDERS_YAML } from '../../src/registry/config.js';
-import { createLogger } from '../../src/util/logger.js';
 import { parseWav } from '../../src/util/wav.js';
 import {
   IMAGEN_SIZES,
@@ -39,6 +36,7 @@ import {
   type RecordedRequest,
   type VertexEmulator,
 } from '../emulators/vertex/index.js';
+import { makeCtx, providerError } from '../helpers/provider-kit.js';
 
 const KEY = 'test-api-key';
 const PROJECT = 'test-project';
@@ -75,25 +73,11 @@ function makeEnv(baseUrl: string, env: Record<string, string>): AdapterEnv {
   };
 }
 
-function makeCtx(overrides: Partial<CallContext> = {}): CallContext {
-  return { signal: new AbortController().signal, progress: () => undefined, logger: createLogger('silent'), deadline: Date.now() + 20_000, ...overrides };
-}
-
 const textOpts = (o: Partial<TextOptions> = {}): TextOptions => ({ extra: {}, ...o });
 const imageOpts = (o: Partial<ImageOptions> = {}): ImageOptions => ({ count: 1, extra: {}, ...o });
 const videoOpts = (o: Partial<VideoOptions> = {}): VideoOptions => ({ count: 1, extra: {}, ...o });
 const audioOpts = (o: Partial<AudioOptions> = {}): AudioOptions => ({ count: 1, extra: {}, ...o });
 const ttsOpts = (o: Partial<TtsOptions> = {}): TtsOptions => ({ format: 'wav', extra: {}, ...o });
-
-async function providerError(fn: () => Promise<unknown>): Promise<ProviderError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProviderError);
-    return err as ProviderError;
-  }
-  throw new Error('expected a ProviderError, but the call succeeded');
-}
 
 /** Model calls only (token, metadata and GCS requests filtered out). */
 function modelCalls(emu: VertexEmulator): RecordedRequest[] {

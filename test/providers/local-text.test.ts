@@ -4,10 +4,10 @@
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterEnv, CallContext, TextOptions } from '../../src/providers/base.js';
-import { ProviderError } from '../../src/providers/errors.js';
 import { createLocalText } from '../../src/providers/local/text.js';
 import { createLogger } from '../../src/util/logger.js';
 import { start, type Emulator } from '../emulators/openai-compatible.js';
+import { providerError } from '../helpers/provider-kit.js';
 
 function makeEnv(vars: Record<string, string | undefined>): AdapterEnv {
   return {
@@ -45,16 +45,6 @@ function makeCtx(overrides: Partial<CallContext> = {}): CallContext {
 }
 
 const opts = (o: Partial<TextOptions> = {}): TextOptions => ({ extra: {}, ...o });
-
-async function providerError(fn: () => Promise<unknown>): Promise<ProviderError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProviderError);
-    return err as ProviderError;
-  }
-  throw new Error('expected a ProviderError, but the call succeeded');
-}
 
 describe('local text', () => {
   let emu: Emulator;

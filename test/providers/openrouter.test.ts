@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { crc32 as zlibCrc32, inflateSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterEnv, CallContext, ImageOptions, ProviderAdapter, QuickService, TextOptions } from '../../src/providers/base.js';
-import { ProviderError } from '../../src/providers/errors.js';
 import openrouter from '../../src/providers/openrouter/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import { PRICES, start, type Emulator, type RecordedRequest } from '../emulators/openai-compatible.js';
+import { providerError } from '../helpers/provider-kit.js';
 
 const KEY = 'sk-or-v1-test-0123456789abcdef';
 const ARTIFACT_BYTES = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]);
@@ -55,17 +55,6 @@ function makeCtx(overrides: Partial<CallContext> = {}): CallContext & { progress
 
 const textOpts = (o: Partial<TextOptions> = {}): TextOptions => ({ extra: {}, ...o });
 const imageOpts = (o: Partial<ImageOptions> = {}): ImageOptions => ({ count: 1, extra: {}, ...o });
-
-/** Runs `fn` and returns the ProviderError it threw. */
-async function providerError(fn: () => Promise<unknown>): Promise<ProviderError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProviderError);
-    return err as ProviderError;
-  }
-  throw new Error('expected a ProviderError, but the call succeeded');
-}
 
 function body(req: RecordedRequest | undefined): Record<string, unknown> {
   expect(req?.body).toBeTypeOf('object');
