@@ -14,6 +14,7 @@ export async function runHttp(config: ServerConfig, args: { host?: string; port?
     port,
     authToken: config.authToken,
     allowedHosts: config.env.MCP_PROVIDERS_ALLOWED_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean),
+    sessionIdleMs: config.sessionIdleMs,
   };
   const publicBase = config.env.MCP_PROVIDERS_PUBLIC_URL?.replace(/\/$/, '');
   let base = publicBase;

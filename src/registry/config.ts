@@ -43,6 +43,8 @@ export interface ServerConfig {
   retry: RetryPolicy;
   logLevel: string;
   authToken?: string;
+  /** HTTP: close a session unused this long. */
+  sessionIdleMs: number;
   /** The raw environment, handed to adapters (which never read process.env themselves). */
   env: Env;
 }
@@ -171,6 +173,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     },
     logLevel: env.MCP_PROVIDERS_LOG_LEVEL || 'info',
     authToken: env.MCP_PROVIDERS_AUTH_TOKEN || undefined,
+    sessionIdleMs: intFromEnv(env, 'MCP_PROVIDERS_SESSION_IDLE_MS', 30 * 60_000, 1),
     env,
   };
 }

@@ -21,7 +21,11 @@ export interface HttpOptions {
   authToken?: string;
   /** Extra Host header names to accept (a reverse proxy's public name, say). */
   allowedHosts?: string[];
+  /** A session unused this long is closed (clients that vanish without DELETE would otherwise leak). */
+  sessionIdleMs?: number;
 }
+
+const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -68,10 +72,20 @@ export function createHttpApp(core: Core, opts: HttpOptions): { app: express.Exp
   app.use('/mcp', auth, express.json({ limit: '48mb' }));
 
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const lastSeen = new Map<string, number>();
+  const idleMs = opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const sweep = setInterval(() => {
+    const cutoff = Date.now() - idleMs;
+    for (const [id, seen] of lastSeen) {
+      if (seen < cutoff) void sessions.get(id)?.close().catch(() => undefined);
+    }
+  }, Math.min(idleMs, 60_000));
+  sweep.unref();
 
   app.post('/mcp', async (req, res) => {
     const sessionId = req.header('mcp-session-id');
     let transport = sessionId ? sessions.get(sessionId) : undefined;
+    if (sessionId && transport) lastSeen.set(sessionId, Date.now());
     if (!transport) {
       if (sessionId || !isInitializeRequest(req.body)) {
         res.status(sessionId ? 404 : 400).json(rpcError(sessionId ? 'Unknown or expired session; initialize again' : 'No session: send initialize first'));
@@ -81,10 +95,14 @@ export function createHttpApp(core: Core, opts: HttpOptions): { app: express.Exp
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
           sessions.set(id, t);
+          lastSeen.set(id, Date.now());
         },
       });
       t.onclose = () => {
-        if (t.sessionId) sessions.delete(t.sessionId);
+        if (t.sessionId) {
+          sessions.delete(t.sessionId);
+          lastSeen.delete(t.sessionId);
+        }
       };
       transport = t;
       await createServer(core).connect(transport);
@@ -93,7 +111,9 @@ export function createHttpApp(core: Core, opts: HttpOptions): { app: express.Exp
   });
 
   const existing = async (req: Request, res: Response) => {
-    const transport = sessions.get(req.header('mcp-session-id') ?? '');
+    const id = req.header('mcp-session-id') ?? '';
+    const transport = sessions.get(id);
+    if (transport) lastSeen.set(id, Date.now());
     if (!transport) {
       res.status(req.header('mcp-session-id') ? 404 : 400).json(rpcError('Missing or unknown Mcp-Session-Id'));
       return;
@@ -120,6 +140,7 @@ export function createHttpApp(core: Core, opts: HttpOptions): { app: express.Exp
   return {
     app,
     async closeSessions() {
+      clearInterval(sweep);
       await Promise.all([...sessions.values()].map((t) => t.close().catch(() => undefined)));
       sessions.clear();
     },

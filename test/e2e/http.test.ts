@@ -77,6 +77,25 @@ describe('HTTP without a token (loopback)', () => {
   });
 });
 
+describe('HTTP session lifetime', () => {
+  it('closes a session left idle past MCP_PROVIDERS_SESSION_IDLE_MS', async () => {
+    const srv = await httpServer(testEnv({ MCP_PROVIDERS_SESSION_IDLE_MS: '300' }));
+    const res = await fetch(srv.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: INIT,
+    });
+    const sessionId = res.headers.get('mcp-session-id')!;
+    await res.text();
+    const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' };
+    expect((await rawPost(srv.url, headers, list)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 900));
+    expect((await rawPost(srv.url, headers, list)).status).toBe(404);
+    await srv.close();
+  });
+});
+
 describe('HTTP with MCP_PROVIDERS_AUTH_TOKEN', () => {
   const TOKEN = 'test-token-4b1d0c2e9f7a';
   let srv: HttpServer;
