@@ -15,19 +15,14 @@ Usage:
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      http: { type: 'boolean' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      arg: { type: 'string', multiple: true, short: 'a' },
-      json: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -59,4 +54,20 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
   }
+}
+
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      http: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      arg: { type: 'string', multiple: true, short: 'a' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
 }

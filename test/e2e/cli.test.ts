@@ -45,3 +45,18 @@ describe('mcp-providers doctor', () => {
     expect(stdout).not.toContain(secret);
   });
 });
+
+describe('mistakes on the command line and in the environment', () => {
+  it('an unknown option prints the usage and exits 2', async () => {
+    const { code, stderr } = await runCli(['--bogus'], testEnv());
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Unknown option '--bogus'/);
+    expect(stderr).toMatch(/Usage:/);
+  });
+
+  it('a bad PROVIDER_DEFAULTS_JSON is named, not a stack trace', async () => {
+    const { code, stderr } = await runCli(['doctor'], testEnv({ PROVIDER_DEFAULTS_JSON: '{"image":"nobody"}' }));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/configuration error: PROVIDER_DEFAULTS_JSON names unknown provider "nobody" for image/);
+  });
+});
