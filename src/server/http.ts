@@ -137,6 +137,19 @@ export function createHttpApp(core: Core, opts: HttpOptions): { app: express.Exp
     found.stream.pipe(res);
   });
 
+  // Malformed JSON and anything a handler throws: a JSON-RPC error, never Express's HTML page with a stack.
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    const parse = err.type === 'entity.parse.failed';
+    const status = parse ? 400 : (err.status ?? 500);
+    if (status >= 500) core.logger.error({ err: err.message }, 'HTTP request failed');
+    res.status(status).json({
+      jsonrpc: '2.0',
+      error: { code: parse ? -32700 : -32603, message: parse ? 'Parse error: the body is not valid JSON' : status >= 500 ? 'Internal error' : err.message },
+      id: null,
+    });
+  });
+
   return {
     app,
     async closeSessions() {

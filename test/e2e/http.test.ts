@@ -70,6 +70,13 @@ describe('HTTP without a token (loopback)', () => {
     expect((await rawPost(srv.url, { host: `localhost:${port}` })).status).toBe(200);
   });
 
+  it('answers a body that is not JSON with a JSON-RPC parse error, not an HTML stack trace', async () => {
+    const res = await rawPost(srv.url, {}, '{"jsonrpc": "2.0", "id": 1, "method": ');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 } });
+    expect(res.body).not.toMatch(/node_modules|<html/i);
+  });
+
   it('asks for initialize before anything else, and 404s an unknown session', async () => {
     const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
     expect((await rawPost(srv.url, {}, list)).status).toBe(400);
