@@ -53,6 +53,11 @@ export interface ArtifactRecord extends ArtifactMeta {
   url?: string;
 }
 
+/** What a person sees as the artifact's name: its file name where it has one, else its id. */
+export function artifactName(record: ArtifactRecord): string {
+  return record.path ? record.path.slice(record.path.lastIndexOf('/') + 1) : record.id;
+}
+
 export interface ArtifactPage {
   records: ArtifactRecord[];
   nextCursor?: string;

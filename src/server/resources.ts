@@ -4,7 +4,7 @@
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, ListResourcesRequestSchema, McpError, type Resource } from '@modelcontextprotocol/sdk/types.js';
-import { ARTIFACT_URI_TEMPLATE, parseArtifactUri, type ArtifactRecord, type ArtifactStore } from '../artifacts/store.js';
+import { ARTIFACT_URI_TEMPLATE, artifactName, isArtifactId, parseArtifactUri, type ArtifactRecord, type ArtifactStore } from '../artifacts/store.js';
 
 const PAGE_SIZE = 50;
 /** Larger files are handed on by path or download URL, not pushed through one JSON-RPC message. */
@@ -37,7 +37,7 @@ export function registerArtifactResources(server: McpServer, store: ArtifactStor
   // Replaces the SDK's unpaginated list with one that pages through the store.
   server.server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
     const cursor = request.params?.cursor;
-    if (cursor !== undefined && !/^[0-9a-z]{9}[0-9a-f]{12}$/.test(cursor)) {
+    if (cursor !== undefined && !isArtifactId(cursor)) {
       throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor: pass back a nextCursor from an earlier resources/list');
     }
     const page = await store.list({ cursor, limit: PAGE_SIZE });
@@ -48,7 +48,7 @@ export function registerArtifactResources(server: McpServer, store: ArtifactStor
 function toResource(r: ArtifactRecord): Resource {
   return {
     uri: r.uri,
-    name: r.path ? r.path.split('/').pop()! : r.id,
+    name: artifactName(r),
     title: `${r.capability} from ${r.provider}/${r.model}`,
     description: r.prompt.length > 200 ? `${r.prompt.slice(0, 200)}…` : r.prompt,
     mimeType: r.mimeType,

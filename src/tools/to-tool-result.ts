@@ -4,7 +4,7 @@
  * GenerationOutputSchema, and telemetry in _meta.
  */
 import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
-import type { ArtifactRecord } from '../artifacts/store.js';
+import { artifactName, type ArtifactRecord } from '../artifacts/store.js';
 import type { ProviderTelemetry, Usage } from '../providers/base.js';
 import { ProviderError, toProviderError } from '../providers/errors.js';
 import { redactSecrets } from '../util/logger.js';
@@ -50,7 +50,7 @@ export function toGenerationResult(g: StoredGeneration): CallToolResult {
     content.push({
       type: 'resource_link',
       uri: record.uri,
-      name: record.path ? record.path.split('/').pop()! : record.id,
+      name: artifactName(record),
       mimeType: record.mimeType,
       size: record.size,
       description: describeArtifact(record),
