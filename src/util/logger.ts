@@ -45,11 +45,19 @@ function secretValues(env: NodeJS.ProcessEnv = process.env): string[] {
     .map(([, v]) => v as string);
 }
 
-/** Replaces every secret value from the environment, and bearer tokens, in a string. */
+/** Replaces every secret value from the environment, bearer tokens and `key=` URL parameters in a string. */
 export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return scrubSecrets(text, secretValues(env));
+}
+
+/**
+ * Replaces the given secret values (an adapter's own key and tokens — adapters never read
+ * process.env), bearer tokens and `key=` URL parameters in a string.
+ */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secretValues(env)) out = out.split(secret).join('[redacted]');
-  return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}/g, '$1[redacted]');
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}/g, '$1[redacted]').replace(/([?&]key=)[^&\s"]+/g, '$1[redacted]');
 }
 
 function scrubObject(value: unknown, depth = 0): unknown {

@@ -1,7 +1,13 @@
-/** Small byte-level helpers: data: URIs, MIME types from names and signatures, image sizes. */
+/**
+ * Byte-level media helpers every adapter shares: data: URIs, MIME types from names and
+ * signatures, image sizes, base64.
+ */
 
-/** `data:<mime>[;params][;base64],<payload>` → bytes and type; undefined when malformed or empty. */
-export function decodeDataUri(uri: string): { data: Uint8Array; mimeType: string } | undefined {
+/**
+ * `data:<mime>[;params][;base64],<payload>` → bytes and type; undefined when malformed or
+ * empty. `mimeType` is undefined when the URI names none: each caller knows its own default.
+ */
+export function decodeDataUri(uri: string): { data: Uint8Array; mimeType?: string } | undefined {
   const m = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s.exec(uri);
   if (!m) return undefined;
   const [, mime = '', params = '', payload = ''] = m;
@@ -12,7 +18,7 @@ export function decodeDataUri(uri: string): { data: Uint8Array; mimeType: string
     return undefined;
   }
   if (data.length === 0) return undefined;
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), mimeType: mime || 'application/octet-stream' };
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ...(mime ? { mimeType: mime } : {}) };
 }
 
 const BY_EXTENSION: Record<string, string> = {
@@ -42,7 +48,7 @@ export function mimeTypeFromName(uri: string): string | undefined {
 
 const startsWith = (data: Uint8Array, bytes: readonly number[], at = 0) => bytes.every((b, i) => data[at + i] === b);
 
-/** MIME type from the first bytes, for the formats Vertex returns or accepts. */
+/** MIME type from the first bytes, for the image, audio and video formats providers return. */
 export function sniffMimeType(data: Uint8Array): string | undefined {
   if (startsWith(data, [0x89, 0x50, 0x4e, 0x47])) return 'image/png';
   if (startsWith(data, [0xff, 0xd8, 0xff])) return 'image/jpeg';
@@ -75,6 +81,10 @@ export function imageSize(data: Uint8Array): { width?: number; height?: number }
 
 export function toBase64(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}
+
+export function toDataUri(data: Uint8Array, mimeType: string): string {
+  return `data:${mimeType};base64,${toBase64(data)}`;
 }
 
 export function fromBase64(text: string): Uint8Array {

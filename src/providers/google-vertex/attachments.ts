@@ -7,7 +7,7 @@
 import type { Image, Part } from '@google/genai';
 import type { AdapterEnv, MediaAttachment } from '../base.js';
 import { ProviderError, invalidRequest } from '../errors.js';
-import { decodeDataUri, mimeTypeFromName, sniffMimeType, toBase64 } from './media.js';
+import { decodeDataUri, mimeTypeFromName, sniffMimeType, toBase64 } from '../../util/media.js';
 import { PROVIDER_ID } from './models.js';
 
 export type Media = { kind: 'bytes'; data: Uint8Array; mimeType: string } | { kind: 'uri'; uri: string; mimeType: string };
@@ -41,7 +41,8 @@ async function resolve(att: MediaAttachment, env: Pick<AdapterEnv, 'resolveArtif
     case 'data:': {
       const decoded = decodeDataUri(uri);
       if (!decoded) throw invalidRequest(`${opts.label}: the data: URI is malformed or empty.`, PROVIDER_ID);
-      const mimeType = decoded.mimeType === 'application/octet-stream' ? (att.mimeType ?? sniffMimeType(decoded.data) ?? decoded.mimeType) : decoded.mimeType;
+      const named = decoded.mimeType && decoded.mimeType !== 'application/octet-stream' ? decoded.mimeType : undefined;
+      const mimeType = named ?? att.mimeType ?? sniffMimeType(decoded.data) ?? 'application/octet-stream';
       return { kind: 'bytes', data: decoded.data, mimeType };
     }
     case 'artifact:': {

@@ -8,8 +8,9 @@ import { ProviderError, invalidRequest } from '../errors.js';
 import { parseWav } from '../../util/wav.js';
 import { modelResource } from './client.js';
 import { headerRequestId, mergeBody, pickModel, splitExtra, vertexCall, type VertexDeps } from './deps.js';
-import { contentFiltered, field, type CallTrace } from './errors.js';
-import { fromBase64, sniffMimeType } from './media.js';
+import { contentFiltered, type CallTrace } from './errors.js';
+import { field } from '../../util/field.js';
+import { fromBase64, sniffMimeType } from '../../util/media.js';
 import { PROVIDER_ID } from './models.js';
 
 export function createVertexAudio(deps: VertexDeps): QuickService<AudioOptions> {

@@ -8,7 +8,8 @@
  * request ids are read from there.
  */
 import { ProviderError, codeForStatus, isAbortError, type ErrorCode } from '../errors.js';
-import { redactSecrets } from '../../util/logger.js';
+import { field } from '../../util/field.js';
+import { scrubSecrets } from '../../util/logger.js';
 import { PROVIDER_ID } from './models.js';
 
 /** The last HTTP response one call received, kept for error mapping and telemetry. */
@@ -107,12 +108,12 @@ export function toVertexError(err: unknown, ctx: ErrorContext): ProviderError {
     return new ProviderError({
       code: 'unavailable',
       providerId: PROVIDER_ID,
-      message: scrub(`google-vertex: could not reach the endpoint: ${err instanceof Error ? err.message : String(err)}${cause}`, ctx.secrets),
+      message: scrubSecrets(`google-vertex: could not reach the endpoint: ${err instanceof Error ? err.message : String(err)}${cause}`, ctx.secrets),
       cause: err,
     });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new ProviderError({ code: 'internal', providerId: PROVIDER_ID, message: scrub(`google-vertex: ${message}`, ctx.secrets), cause: err });
+  return new ProviderError({ code: 'internal', providerId: PROVIDER_ID, message: scrubSecrets(`google-vertex: ${message}`, ctx.secrets), cause: err });
 }
 
 /** A safety block: never retried, never sent to another provider. */
@@ -133,7 +134,7 @@ function fromHttp(status: number, body: RpcStatus | string | undefined, headers:
     status,
     requestId: requestIdFrom(headers, rpc),
     retryAfterMs: retryAfter(headers, rpc),
-    message: scrub(`Vertex AI returned HTTP ${status}${rpc?.status ? ` ${rpc.status}` : ''}: ${providerMessage}${reason ? ` (${reason})` : ''}${hint}`, ctx.secrets),
+    message: scrubSecrets(`Vertex AI returned HTTP ${status}${rpc?.status ? ` ${rpc.status}` : ''}: ${providerMessage}${reason ? ` (${reason})` : ''}${hint}`, ctx.secrets),
     cause,
   });
 }
@@ -147,7 +148,7 @@ function fromOperation(value: unknown, ctx: ErrorContext, cause: unknown): Provi
     providerId: PROVIDER_ID,
     requestId: requestIdFrom(undefined, rpc),
     retryAfterMs: retryAfter(undefined, rpc),
-    message: scrub(`Vertex AI job failed${name ? ` with ${name}` : ''}: ${rpc.message ?? 'no details'}`, ctx.secrets),
+    message: scrubSecrets(`Vertex AI job failed${name ? ` with ${name}` : ''}: ${rpc.message ?? 'no details'}`, ctx.secrets),
     cause,
   });
 }
@@ -166,7 +167,7 @@ function authFailure(err: unknown, ctx: ErrorContext): ProviderError | undefined
     code: typeof tokenStatus === 'number' && tokenStatus >= 500 ? 'unavailable' : 'auth',
     providerId: PROVIDER_ID,
     ...(typeof tokenStatus === 'number' ? { status: tokenStatus } : {}),
-    message: scrub(`google-vertex: could not get Google credentials: ${text}. ${CREDENTIALS_HELP}`, ctx.secrets),
+    message: scrubSecrets(`google-vertex: could not get Google credentials: ${text}. ${CREDENTIALS_HELP}`, ctx.secrets),
     cause: err,
   });
 }
@@ -248,15 +249,4 @@ function isNetworkError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as NodeJS.ErrnoException).code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code;
   return (err instanceof TypeError && /fetch failed/i.test(err.message)) || /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|UND_ERR_)/.test(code ?? '');
-}
-
-export function field(obj: unknown, key: string): unknown {
-  return obj !== null && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined;
-}
-
-/** Removes every secret (key, tokens) and bearer token from a message. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return redactSecrets(out, {}).replace(/([?&]key=)[^&\s"]+/g, '$1[redacted]');
 }

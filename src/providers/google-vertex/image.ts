@@ -14,7 +14,7 @@ import { headerRequestId, optionalBoolean, personGeneration, pickModel, required
 import { contentFiltered } from './errors.js';
 import { addUsage, answerText, filteredReason, finishReason, generateContent, partsOf, throwIfPromptBlocked, usageOf } from './gemini.js';
 import { gcsArtifact } from './gcs.js';
-import { fromBase64, imageSize, sniffMimeType } from './media.js';
+import { fromBase64, imageSize, sniffMimeType } from '../../util/media.js';
 import { PROVIDER_ID, type ModelChoice } from './models.js';
 
 /** Named `extra` options for images (everything else is merged into the request body). */

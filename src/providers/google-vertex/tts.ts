@@ -10,7 +10,7 @@ import { parseWav } from '../../util/wav.js';
 import { pickModel, splitExtra, type VertexDeps } from './deps.js';
 import { contentFiltered } from './errors.js';
 import { filteredReason, finishReason, generateContent, partsOf, throwIfPromptBlocked, usageOf, type GeminiCall } from './gemini.js';
-import { fromBase64 } from './media.js';
+import { fromBase64 } from '../../util/media.js';
 import { PROVIDER_ID } from './models.js';
 import { parsePcmMimeType, pcmToWav } from './pcm-wav.js';
 

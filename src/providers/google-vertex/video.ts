@@ -12,9 +12,10 @@ import { ProviderError, invalidRequest } from '../errors.js';
 import { resolveMedia, toImage } from './attachments.js';
 import { callOptions } from './client.js';
 import { headerRequestId, optionalBoolean, personGeneration, pickModel, splitExtra, vertexCall, type VertexDeps } from './deps.js';
-import { OperationFailure, contentFiltered, field, toVertexError } from './errors.js';
+import { OperationFailure, contentFiltered, toVertexError } from './errors.js';
+import { field } from '../../util/field.js';
 import { gcsArtifact } from './gcs.js';
-import { fromBase64 } from './media.js';
+import { fromBase64 } from '../../util/media.js';
 import { PROVIDER_ID } from './models.js';
 
 /** Named `extra` options for video (everything else is merged into the request body). */

@@ -14,7 +14,9 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { AdapterEnv, CallContext, GenerationResult, MediaAttachment, Prompt, TextOptions, Usage } from '../base.js';
 import { ProviderError, codeForStatus, isAbortError, parseRetryAfter, toProviderError } from '../errors.js';
-import { redactSecrets } from '../../util/logger.js';
+import { field } from '../../util/field.js';
+import { scrubSecrets } from '../../util/logger.js';
+import { toDataUri } from '../../util/media.js';
 
 export type OpenAIConstructor = typeof OpenAI;
 
@@ -89,7 +91,7 @@ async function imageUrlFor(
 ): Promise<string> {
   if ('data' in attachment) {
     requireImage(attachment.mimeType, providerId);
-    return toDataUrl(attachment.data, attachment.mimeType);
+    return toDataUri(attachment.data, attachment.mimeType);
   }
   const { uri } = attachment;
   const scheme = uri.slice(0, uri.indexOf(':') + 1).toLowerCase();
@@ -106,7 +108,7 @@ async function imageUrlFor(
   if (scheme === 'artifact:') {
     const resolved = await env.resolveArtifact(uri);
     requireImage(resolved.mimeType, providerId);
-    return toDataUrl(resolved.data, resolved.mimeType);
+    return toDataUri(resolved.data, resolved.mimeType);
   }
   throw new ProviderError({
     code: 'invalid_request',
@@ -122,10 +124,6 @@ function requireImage(mimeType: string | undefined, providerId: string): void {
     providerId,
     message: `${providerId} accepts only image attachments (${IMAGE_TYPES}); got ${mimeType || 'an attachment of unknown type'}.`,
   });
-}
-
-export function toDataUrl(data: Uint8Array, mimeType: string): string {
-  return `data:${mimeType};base64,${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}`;
 }
 
 /** TextOptions in chat-completions naming; undefined fields are left out. */
@@ -188,7 +186,7 @@ function asCompletion(data: unknown, providerId: string, requestId: string | und
       providerId,
       status,
       requestId,
-      message: scrub(`${providerId} reported an error: ${bodyError.message}`, secrets),
+      message: scrubSecrets(`${providerId} reported an error: ${bodyError.message}`, secrets),
     });
   }
   const choices = field(data, 'choices');
@@ -211,11 +209,6 @@ function firstChoice(data: unknown): unknown {
 // ---------------------------------------------------------------------------
 // Reading results
 // ---------------------------------------------------------------------------
-
-/** Reads `obj[key]` from a value of unknown shape. */
-export function field(obj: unknown, key: string): unknown {
-  return obj !== null && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined;
-}
 
 /** Token counts, plus `usage.cost` (USD) where the server reports it (OpenRouter). */
 export function mapUsage(usage: unknown): Usage | undefined {
@@ -355,7 +348,7 @@ export function mapOpenAIError(err: unknown, providerId: string, secrets: readon
     return new ProviderError({
       code: 'unavailable',
       providerId,
-      message: scrub(`${providerId}: could not connect: ${err.message}${cause}`, secrets),
+      message: scrubSecrets(`${providerId}: could not connect: ${err.message}${cause}`, secrets),
       cause: err,
     });
   }
@@ -368,7 +361,7 @@ export function mapOpenAIError(err: unknown, providerId: string, secrets: readon
     return new ProviderError({ code: 'unavailable', providerId, message: `${providerId} returned a response that is not valid JSON.`, cause: err });
   }
   const wrapped = toProviderError(err, providerId);
-  return new ProviderError({ code: wrapped.code, providerId, message: scrub(wrapped.message, secrets), cause: err });
+  return new ProviderError({ code: wrapped.code, providerId, message: scrubSecrets(wrapped.message, secrets), cause: err });
 }
 
 function fromStatus(err: ApiErrorLike, status: number, providerId: string, secrets: readonly string[]): ProviderError {
@@ -385,17 +378,10 @@ function fromStatus(err: ApiErrorLike, status: number, providerId: string, secre
     status,
     requestId: err.requestID ?? undefined,
     retryAfterMs: parseRetryAfter(err.headers?.get('retry-after')),
-    message: scrub(
+    message: scrubSecrets(
       `${providerId} returned HTTP ${status}: ${providerMessage}${typeof upstream === 'string' ? ` (upstream provider: ${upstream})` : ''}`,
       secrets,
     ),
     cause: err,
   });
-}
-
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  // An empty env: only the bearer-token pattern applies (adapters never read process.env).
-  return redactSecrets(out, {});
 }

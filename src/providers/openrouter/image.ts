@@ -8,7 +8,6 @@ import { ProviderError, invalidRequest } from '../errors.js';
 import {
   buildMessages,
   createChatCompletion,
-  field,
   finishReason,
   finishWarnings,
   mapUsage,
@@ -17,7 +16,8 @@ import {
   type ChatBody,
   type ChatCall,
 } from '../openai-compatible/chat.js';
-import { decodeDataUrl, imageSize, mimeTypeFromUrl } from './data-url.js';
+import { field } from '../../util/field.js';
+import { decodeDataUri, imageSize, mimeTypeFromName } from '../../util/media.js';
 import { PROVIDER_ID, USAGE_ACCOUNTING, modelFor, openRouterMetadata, type OpenRouterDeps } from './shared.js';
 
 export function createOpenRouterImage({ client, env, secrets }: OpenRouterDeps): QuickService<ImageOptions> {
@@ -115,13 +115,13 @@ function imagesIn(call: ChatCall): GeneratedArtifact[] {
     const url = field(field(image, 'image_url'), 'url');
     if (typeof url !== 'string') continue;
     if (url.startsWith('data:')) {
-      const decoded = decodeDataUrl(url);
+      const decoded = decodeDataUri(url);
       if (!decoded) {
         throw new ProviderError({ code: 'internal', providerId: PROVIDER_ID, requestId: call.completion.id, message: 'OpenRouter returned an image data URL that could not be decoded.' });
       }
-      out.push({ source: { kind: 'bytes', data: decoded.data }, mimeType: decoded.mimeType, ...imageSize(decoded.data) });
+      out.push({ source: { kind: 'bytes', data: decoded.data }, mimeType: decoded.mimeType ?? 'text/plain', ...imageSize(decoded.data) });
     } else if (url.startsWith('https://')) {
-      out.push({ source: { kind: 'url', url }, mimeType: mimeTypeFromUrl(url) ?? 'image/png' });
+      out.push({ source: { kind: 'url', url }, mimeType: mimeTypeFromName(url) ?? 'image/png' });
     }
   }
   return out;

@@ -2,7 +2,7 @@
 import type OpenAI from 'openai';
 import type { AdapterEnv, Capability } from '../base.js';
 import { invalidRequest } from '../errors.js';
-import { field } from '../openai-compatible/chat.js';
+import { field } from '../../util/field.js';
 
 export interface OpenRouterDeps {
   client: OpenAI;
