@@ -1,13 +1,10 @@
 /** `mcp-providers doctor`: the provider table in the terminal. Names variables, never values. */
 import type { ServerConfig } from '../registry/config.js';
-import { Registry } from '../registry/registry.js';
-import { PROVIDER_MODULES } from '../providers/index.js';
+import { createCore } from '../server/core.js';
 
 export function runDoctor(config: ServerConfig): number {
-  // Status needs no adapters, so nothing is loaded: a registry without an adapter factory is enough.
-  const registry = new Registry(config.providers, PROVIDER_MODULES, config.env, config.defaults, () => {
-    throw new Error('doctor loads no adapters');
-  });
+  // Status reads only metadata and the environment: no adapter (and no SDK) loads.
+  const { registry } = createCore({ config });
   const rows = registry.list().map((p) => [
     p.id,
     p.usable ? 'yes' : 'no',
