@@ -55,8 +55,13 @@ export async function runGeneration<C extends Capability>(deps: ToolDeps, req: G
         },
         extra.signal,
       );
-      const inline =
-        record.size <= deps.config.inlineMaxBytes && /^(image|audio)\//.test(record.mimeType) ? (await deps.store.read(record.id))?.data : undefined;
+      const wantInline = record.size <= deps.config.inlineMaxBytes && /^(image|audio)\//.test(record.mimeType);
+      // Bytes we already hold need no read-back; streamed and downloaded files are read from the store.
+      const inline = !wantInline
+        ? undefined
+        : a.source.kind === 'bytes'
+          ? Buffer.from(a.source.data.buffer, a.source.data.byteOffset, a.source.data.byteLength)
+          : (await deps.store.read(record.id))?.data;
       artifacts.push({ record, inline });
     }
     const out = toGenerationResult({ artifacts, text: result.text, usage: result.usage, warnings: result.warnings, telemetry });
