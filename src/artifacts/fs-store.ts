@@ -4,8 +4,8 @@
  * rename — a crash never leaves a half file under a real name.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -93,13 +93,28 @@ export class FsArtifactStore implements ArtifactStore {
   async read(id: string): Promise<{ record: ArtifactRecord; data: Buffer } | undefined> {
     const record = await this.get(id);
     if (!record?.path) return undefined;
-    return { record, data: await readFile(record.path) };
+    try {
+      return { record, data: await readFile(record.path) };
+    } catch (err) {
+      // A sidecar whose file has vanished is "not found", like an unknown id.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
   async stream(id: string): Promise<{ record: ArtifactRecord; stream: NodeJS.ReadableStream } | undefined> {
     const record = await this.get(id);
     if (!record?.path) return undefined;
-    return { record, stream: createReadStream(record.path) };
+    // Open before answering: a sidecar whose file has vanished is "not found", not a stream
+    // that errors later with nobody listening (which used to take the whole process down).
+    // Once open, the descriptor keeps the bytes readable even if the file is unlinked.
+    try {
+      const handle = await open(record.path, 'r');
+      return { record, stream: handle.createReadStream() };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
   async list({ cursor, limit }: { cursor?: string; limit: number }): Promise<ArtifactPage> {

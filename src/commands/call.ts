@@ -3,9 +3,7 @@
  * in-process server, so people and scripts can try a tool without an agent.
  * stdout gets the result (text, or one file path per line); everything else goes to stderr.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Client, InMemoryTransport, type CallToolResult, type Tool } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../registry/config.js';
 import { createCore } from '../server/core.js';
 import { createServer } from '../server/create-server.js';
@@ -33,13 +31,12 @@ export async function runCall(config: ServerConfig, positionals: string[], pairs
       process.stderr.write(`Bad arguments: ${(err as Error).message}\n`);
       return 2;
     }
-    const result = (await client
+    const result = await client
       .callTool(
-      { name: def.name, arguments: args },
-      undefined,
+        { name: def.name, arguments: args },
         { onprogress: (p) => process.stderr.write(`… ${p.message ?? `${p.progress}${p.total ? `/${p.total}` : ''}`}\n`), timeout: config.callTimeoutMs, resetTimeoutOnProgress: true },
       )
-      .catch((err: unknown): CallToolResult => ({ isError: true, content: [{ type: 'text', text: (err as Error).message }] }))) as CallToolResult;
+      .catch((err: unknown): CallToolResult => ({ isError: true, content: [{ type: 'text', text: (err as Error).message }] }));
     return print(result);
   } finally {
     await client.close();

@@ -1,3 +1,4 @@
+/** `mcp-providers --http`: Streamable HTTP until SIGINT or SIGTERM, then a drain of in-flight calls. */
 import type { ServerConfig } from '../registry/config.js';
 import { createCore } from '../server/core.js';
 import { startHttp, type HttpOptions } from '../server/http.js';
@@ -9,12 +10,13 @@ export async function runHttp(config: ServerConfig, args: { host?: string; port?
     process.stderr.write(`mcp-providers: --port must be 0 to 65535, got "${args.port}"\n`);
     return 2;
   }
+  const list = (value: string | undefined) => value?.split(',').map((h) => h.trim()).filter(Boolean);
   const opts: HttpOptions = {
     host,
     port,
     authToken: config.authToken,
-    allowedHosts: config.env.MCP_PROVIDERS_ALLOWED_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean),
-    sessionIdleMs: config.sessionIdleMs,
+    allowedHosts: list(config.env.MCP_PROVIDERS_ALLOWED_HOSTS),
+    allowedOrigins: list(config.env.MCP_PROVIDERS_ALLOWED_ORIGINS),
   };
   const publicBase = config.env.MCP_PROVIDERS_PUBLIC_URL?.replace(/\/$/, '');
   let base = publicBase;
@@ -29,10 +31,11 @@ export async function runHttp(config: ServerConfig, args: { host?: string; port?
   base ??= started.url.replace(/\/mcp$/, '');
   core.logger.info({ mode: 'http', url: started.url, auth: !!opts.authToken, artifactDir: config.artifactDir }, 'mcp-providers ready');
   process.stderr.write(`mcp-providers listening on ${started.url}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  core.logger.info({ signal, drainMs: config.drainMs }, 'shutting down: finishing in-flight calls');
   await started.close();
   return 0;
 }

@@ -1,20 +1,30 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+/**
+ * `mcp-providers` with no command: serves one MCP client over stdin/stdout until it closes
+ * stdin. The SDK's serveStdio decides the connection's protocol generation from its first
+ * message (2026-07-28 `server/discover` or 2025-11-25 `initialize`) and pins one server
+ * instance to it. A v2 client may first probe with a short-lived second process, so nothing
+ * here may assume it is the only process on the data directory.
+ */
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { ServerConfig } from '../registry/config.js';
 import { createCore } from '../server/core.js';
 import { createServer } from '../server/create-server.js';
+import { createStdioTransport } from '../server/stdio-transport.js';
 
-/** Serves one MCP client over stdin/stdout until it closes stdin. */
 export async function runStdio(config: ServerConfig): Promise<number> {
   const core = createCore({ config });
-  const server = createServer(core);
-  const transport = new StdioServerTransport();
-  const closed = new Promise<void>((resolve) => {
-    transport.onclose = () => resolve();
-    process.stdin.on('end', () => resolve());
+  const transport = createStdioTransport({
+    maxMessageBytes: config.maxMessageBytes,
+    onRejected: ({ reason, bytes }) => core.logger.warn({ bytes, reason }, 'stdio line refused'),
   });
-  await server.connect(transport);
+  const handle = serveStdio((rc) => createServer(core, rc.era), {
+    transport,
+    onerror: (err) => core.logger.warn({ err: err.message }, 'stdio transport error'),
+  });
   core.logger.info({ mode: 'stdio', artifactDir: config.artifactDir }, 'mcp-providers ready');
-  await closed;
-  await server.close().catch(() => undefined);
+  // Ends with stdin, or when stdout fails (the client went away).
+  await transport.closed;
+  core.shutdown();
+  await handle.close().catch(() => undefined);
   return 0;
 }

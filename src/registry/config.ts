@@ -45,6 +45,16 @@ export interface ServerConfig {
   authToken?: string;
   /** HTTP: close a session unused this long. */
   sessionIdleMs: number;
+  /** HTTP: live 2025-11-25 sessions at most; a new `initialize` past it gets 503. */
+  maxSessions: number;
+  /** HTTP: on SIGTERM, how long in-flight calls may take to finish before they are answered with an error. */
+  drainMs: number;
+  /**
+   * Largest JSON-RPC message accepted, in bytes, on stdio and HTTP alike. Sized for the largest
+   * request our own limits allow: a prompt and a system prompt at MCP_PROVIDERS_MAX_PROMPT_CHARS
+   * each (up to 4 bytes a character in UTF-8, 6 when JSON-escaped) plus inline attachments.
+   */
+  maxMessageBytes: number;
   /** The raw environment, handed to adapters (which never read process.env themselves). */
   env: Env;
 }
@@ -70,6 +80,14 @@ const ProviderYamlSchema = z.object({
   models: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 const ProvidersYamlSchema = z.object({ providers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), ProviderYamlSchema) });
+
+/**
+ * 48 MiB, on stdio and HTTP alike. The largest request our own limits allow is a prompt and a
+ * system prompt of 1,000,000 characters each, at worst 6 bytes a character once JSON-escaped
+ * (about 12 MB), plus up to 16 inline base64 attachments: 48 MiB leaves over 2 MiB of base64
+ * (about 1.6 MB of file) for each. Larger media should travel by URI anyway.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 48 * 1024 * 1024;
 
 export const PROVIDERS_YAML = new URL('../../config/providers.yaml', import.meta.url);
 
@@ -174,6 +192,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     logLevel: env.MCP_PROVIDERS_LOG_LEVEL || 'info',
     authToken: env.MCP_PROVIDERS_AUTH_TOKEN || undefined,
     sessionIdleMs: intFromEnv(env, 'MCP_PROVIDERS_SESSION_IDLE_MS', 30 * 60_000, 1),
+    maxSessions: intFromEnv(env, 'MCP_PROVIDERS_MAX_SESSIONS', 1000, 1),
+    drainMs: intFromEnv(env, 'MCP_PROVIDERS_DRAIN_MS', 10_000),
+    maxMessageBytes: intFromEnv(env, 'MCP_PROVIDERS_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1024),
     env,
   };
 }

@@ -41,5 +41,6 @@ export function createCore(opts: CoreOptions = {}): Core {
   });
   const registry = new Registry(config.providers, opts.modules ?? PROVIDER_MODULES, config.env, config.defaults, adapterEnv);
   const runner = new Runner(registry, config.retry);
-  return { config, registry, runner, store, logger };
+  const stopping = new AbortController();
+  return { config, registry, runner, store, logger, shutdownSignal: stopping.signal, shutdown: () => stopping.abort() };
 }

@@ -1,34 +1,42 @@
-/** One McpServer per MCP session: the six tools, artifact resources and logging. */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { LoggingLevelSchema, SetLevelRequestSchema, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+/**
+ * The server factory: one McpServer with the six tools, artifact resources and the logging
+ * gate. Both serving entries call it — `serveStdio` once per connection, `createMcpHandler`
+ * once per 2026-07-28 HTTP request, the 2025-11-25 HTTP leg once per session — so it holds
+ * nothing a stateless request could miss: everything lasting lives in the core.
+ */
+import { LOG_LEVEL_META_KEY, McpServer, type ProtocolEra } from '@modelcontextprotocol/server';
 import { registerTools } from '../tools/index.js';
-import type { Core } from '../tools/deps.js';
+import { CLIENT_LOG_LEVELS, type ClientLogLevel, type Core } from '../tools/deps.js';
 import { PACKAGE } from '../util/package.js';
-import { registerArtifactResources } from './resources.js';
+import { LIST_CACHE_HINTS, registerArtifactResources } from './resources.js';
 
 const INSTRUCTIONS =
   'Generation tools for text, images, video, music and speech, routed to whichever provider is ready ' +
   '(call list_providers to see which, and what is missing). Generated files come back as resource links ' +
   '(artifact:// URIs with a file path); read one with resources/read only when you need its bytes.';
 
-export function createServer(core: Core): McpServer {
+export function createServer(core: Core, era: ProtocolEra = 'legacy'): McpServer {
   const server = new McpServer(
     { name: PACKAGE.name, version: PACKAGE.version, title: 'AI generation providers' },
-    { capabilities: { logging: {}, tools: {}, resources: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { logging: {}, tools: {}, resources: {} }, instructions: INSTRUCTIONS, cacheHints: LIST_CACHE_HINTS },
   );
 
-  // The client's chosen log level for this session (logging/setLevel).
-  const severity = LoggingLevelSchema.options;
-  let clientLevel: LoggingLevel = 'info';
-  server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
-    clientLevel = request.params.level;
+  // MCP log notifications go only to clients that asked for them. A 2025-11-25 client asks once,
+  // with logging/setLevel (kept for this instance: its connection or session); a 2026-07-28
+  // client asks per request in `_meta` (logging/setLevel is deprecated there). The SDK's own
+  // handler would let notifications through before any setLevel, so the gate is ours.
+  let sessionLevel: ClientLogLevel | undefined;
+  server.server.setRequestHandler('logging/setLevel', async (request) => {
+    sessionLevel = request.params.level;
     return {};
   });
+  const clientLogLevel = (mcpReq: { envelope?: object } | undefined): ClientLogLevel | undefined => {
+    if (era === 'legacy') return sessionLevel;
+    const asked = (mcpReq?.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY];
+    return CLIENT_LOG_LEVELS.includes(asked as ClientLogLevel) ? (asked as ClientLogLevel) : undefined;
+  };
 
-  registerTools(server, {
-    ...core,
-    wantsClientLog: (level) => severity.indexOf(level) >= severity.indexOf(clientLevel),
-  });
+  registerTools(server, { ...core, clientLogLevel });
   registerArtifactResources(server, core.store);
   return server;
 }

@@ -1,18 +1,22 @@
 /**
- * Streamable HTTP transport at /mcp with sessions, GET /healthz, and an authenticated
- * download route for artifacts. Secure by default: binds 127.0.0.1, validates Host and
- * Origin (DNS rebinding), requires a bearer token when exposed beyond loopback.
+ * Streamable HTTP at /mcp for both protocol generations, GET /healthz, and the authenticated
+ * artifact download route. A 2026-07-28 request (its `_meta` names the revision) goes to the
+ * SDK's stateless handler, so any replica can serve it; a 2025-11-25 request goes to the
+ * session leg. Secure by default: binds 127.0.0.1, checks Host and Origin, requires a bearer
+ * token beyond loopback, and drains in-flight calls on shutdown.
  */
-import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { isArtifactId } from '../artifacts/store.js';
+import { toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { Core } from '../tools/deps.js';
 import { PACKAGE } from '../util/package.js';
 import { createServer } from './create-server.js';
+import { artifactDownloadHandler } from './downloads.js';
+import { checkBearer, checkHost, checkOrigin, guard, isLoopback, rpcError, sameServerOrigins, tokenDigest } from './http-guards.js';
+import { LegacySessions } from './http-sessions.js';
+
+export { isLoopback } from './http-guards.js';
 
 export interface HttpOptions {
   host: string;
@@ -21,17 +25,17 @@ export interface HttpOptions {
   authToken?: string;
   /** Extra Host header names to accept (a reverse proxy's public name, say). */
   allowedHosts?: string[];
-  /** A session unused this long is closed (clients that vanish without DELETE would otherwise leak). */
-  sessionIdleMs?: number;
+  /** Extra browser origins to accept, exactly as the browser sends them (`https://app.example.com`). */
+  allowedOrigins?: string[];
 }
 
-const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+/** A client must finish sending its headers within this, and its whole request within REQUEST_TIMEOUT_MS. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+/** How often Node checks those timeouts (its default, 30 s, lets a slow-header client linger for 40 s). */
+const TIMEOUT_CHECK_MS = 1_000;
+/** After the drain time, calls still running are cancelled; this long is left for their error answers to go out. */
+const ANSWER_GRACE_MS = 2_000;
 
 /** Why the server must not start with these options, or undefined. */
 export function refuseReason(opts: HttpOptions): string | undefined {
@@ -45,128 +49,135 @@ export function refuseReason(opts: HttpOptions): string | undefined {
 }
 
 export function allowedHostnames(opts: HttpOptions): string[] | undefined {
-  const extra = opts.allowedHosts ?? [];
+  const extra = (opts.allowedHosts ?? []).map((h) => h.toLowerCase());
   if (isLoopback(opts.host)) return ['localhost', '127.0.0.1', '[::1]', ...extra];
   // Bound to every interface with no names given: the token is the protection.
   if ((opts.host === '0.0.0.0' || opts.host === '::') && !extra.length) return undefined;
   return [opts.host.includes(':') ? `[${opts.host}]` : opts.host, ...extra];
 }
 
-export function createHttpApp(core: Core, opts: HttpOptions): { app: express.Express; closeSessions(): Promise<void> } {
+export interface HttpApp {
+  app: express.Express;
+  /** In-flight /mcp exchanges (POST and DELETE; the standalone GET stream lasts a session and is not counted). */
+  inFlight(): number;
+  /** From now on new /mcp requests are refused with 503 while the running ones finish. */
+  startDraining(): void;
+  close(): Promise<void>;
+}
+
+export function createHttpApp(core: Core, opts: HttpOptions): HttpApp {
+  const { config, logger } = core;
   const app = express();
   app.disable('x-powered-by');
-  const allowed = allowedHostnames(opts);
-  if (allowed) {
-    app.use(hostHeaderValidation(allowed));
-    app.use(originValidation(allowed));
+
+  const hostnames = allowedHostnames(opts);
+  if (hostnames) {
+    app.use(guard((req) => checkHost(req.headers.host, hostnames)));
+    const extraOrigins = opts.allowedOrigins ?? [];
+    app.use(guard((req) => checkOrigin(req.header('origin'), [...sameServerOrigins(hostnames, req.socket.localPort ?? opts.port), ...extraOrigins])));
   } else {
-    core.logger.warn({ host: opts.host }, 'Host header not validated (bound to all interfaces; set MCP_PROVIDERS_ALLOWED_HOSTS)');
+    logger.warn({ host: opts.host }, 'Host and Origin not validated (bound to all interfaces; set MCP_PROVIDERS_ALLOWED_HOSTS)');
   }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', name: PACKAGE.name, version: PACKAGE.version });
   });
 
-  const auth = bearerAuth(opts.authToken);
-  // Large enough for a long prompt plus a few inline attachments.
-  app.use('/mcp', auth, express.json({ limit: '48mb' }));
+  const digest = opts.authToken ? tokenDigest(opts.authToken) : undefined;
+  const auth = guard((req) => (digest ? checkBearer(req.header('authorization'), digest) : { ok: true }));
 
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const lastSeen = new Map<string, number>();
-  const idleMs = opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
-  const sweep = setInterval(() => {
-    const cutoff = Date.now() - idleMs;
-    for (const [id, seen] of lastSeen) {
-      if (seen < cutoff) void sessions.get(id)?.close().catch(() => undefined);
-    }
-  }, Math.min(idleMs, 60_000));
-  sweep.unref();
-
-  app.post('/mcp', async (req, res) => {
-    const sessionId = req.header('mcp-session-id');
-    let transport = sessionId ? sessions.get(sessionId) : undefined;
-    if (sessionId && transport) lastSeen.set(sessionId, Date.now());
-    if (!transport) {
-      if (sessionId || !isInitializeRequest(req.body)) {
-        res.status(sessionId ? 404 : 400).json(rpcError(sessionId ? 'Unknown or expired session; initialize again' : 'No session: send initialize first'));
-        return;
-      }
-      const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          sessions.set(id, t);
-          lastSeen.set(id, Date.now());
-        },
-      });
-      t.onclose = () => {
-        if (t.sessionId) {
-          sessions.delete(t.sessionId);
-          lastSeen.delete(t.sessionId);
-        }
-      };
-      transport = t;
-      await createServer(core).connect(transport);
-    }
-    await transport.handleRequest(req, res, req.body);
-  });
-
-  const existing = async (req: Request, res: Response) => {
-    const id = req.header('mcp-session-id') ?? '';
-    const transport = sessions.get(id);
-    if (transport) lastSeen.set(id, Date.now());
-    if (!transport) {
-      res.status(req.header('mcp-session-id') ? 404 : 400).json(rpcError('Missing or unknown Mcp-Session-Id'));
+  let draining = false;
+  let inFlight = 0;
+  const counted = (req: Request, res: Response, next: NextFunction) => {
+    if (draining) {
+      res.status(503).set('Retry-After', '5').set('Connection', 'close').json(rpcError(-32000, 'The server is shutting down; call again in a moment'));
       return;
     }
-    await transport.handleRequest(req, res);
+    if (req.method !== 'GET') {
+      inFlight++;
+      res.once('close', () => inFlight--);
+    }
+    next();
   };
-  app.get('/mcp', existing);
-  app.delete('/mcp', existing);
 
-  // Download route: large artifacts are handed on here instead of through resources/read.
-  app.get('/artifacts/:id', auth, async (req, res) => {
-    const id = String(req.params.id);
-    const found = isArtifactId(id) ? await core.store.stream(id) : undefined;
-    if (!found) {
-      res.status(404).json({ error: 'not found' });
-      return;
-    }
-    res.setHeader('Content-Type', found.record.mimeType);
-    res.setHeader('Content-Length', String(found.record.size));
-    res.setHeader('ETag', `"${found.record.sha256}"`);
-    found.stream.pipe(res);
+  const modern = createMcpHandler((rc) => createServer(core, rc.era), {
+    legacy: 'reject',
+    maxRequestBodySize: config.maxMessageBytes,
+    onerror: (err) => logger.debug({ err: err.message }, 'MCP request rejected'),
+  });
+  const modernNode = toNodeHandler(modern, { maxRequestBodySize: config.maxMessageBytes, onerror: (err) => logger.warn({ err: err.message }, 'MCP HTTP error') });
+  const sessions = new LegacySessions({
+    createServer: () => createServer(core, 'legacy'),
+    idleMs: config.sessionIdleMs,
+    maxSessions: config.maxSessions,
+    logger,
   });
 
-  // Malformed JSON and anything a handler throws: a JSON-RPC error, never Express's HTML page with a stack.
+  app.use('/mcp', auth, counted, express.json({ limit: config.maxMessageBytes, type: ['application/json', 'application/*+json'] }));
+  app.post('/mcp', async (req, res) => {
+    const legacy = await isLegacyRequest(await toWebRequest(req, req.body), req.body);
+    await (legacy ? sessions.handle(req, res, req.body) : modernNode(req, res, req.body));
+  });
+  // The standalone stream and session termination exist only for 2025 sessions.
+  app.get('/mcp', (req, res) => sessions.handle(req, res));
+  app.delete('/mcp', (req, res) => sessions.handle(req, res));
+  app.all('/mcp', (_req, res) => {
+    res.status(405).set('Allow', 'GET, POST, DELETE').json(rpcError(-32000, 'Method not allowed'));
+  });
+
+  // Large artifacts are handed on here instead of through resources/read (Express routes HEAD here too).
+  app.get('/artifacts/:id', auth, artifactDownloadHandler(core.store, logger));
+
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', message: `No route for ${req.method} ${req.path}; MCP is served at /mcp` });
+  });
+
+  // Malformed JSON, over-size bodies and anything a handler throws: a JSON-RPC error, never Express's HTML page with a stack.
   app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
-    const parse = err.type === 'entity.parse.failed';
-    const status = parse ? 400 : (err.status ?? 500);
-    if (status >= 500) core.logger.error({ err: err.message }, 'HTTP request failed');
-    res.status(status).json({
-      jsonrpc: '2.0',
-      error: { code: parse ? -32700 : -32603, message: parse ? 'Parse error: the body is not valid JSON' : status >= 500 ? 'Internal error' : err.message },
-      id: null,
-    });
+    const status = err.status ?? 500;
+    if (status >= 500) logger.error({ err: err.message }, 'HTTP request failed');
+    const [code, message] =
+      err.type === 'entity.parse.failed'
+        ? [-32700, 'Parse error: the body is not valid JSON']
+        : err.type === 'entity.too.large'
+          ? [-32600, `Request too large: over the ${config.maxMessageBytes}-byte limit (MCP_PROVIDERS_MAX_MESSAGE_BYTES)`]
+          : status >= 500
+            ? [-32603, 'Internal error']
+            : [-32600, err.message];
+    res.status(status).json(rpcError(code, message));
   });
 
   return {
     app,
-    async closeSessions() {
-      clearInterval(sweep);
-      await Promise.all([...sessions.values()].map((t) => t.close().catch(() => undefined)));
-      sessions.clear();
+    inFlight: () => inFlight,
+    startDraining: () => {
+      draining = true;
+    },
+    async close() {
+      await Promise.all([modern.close().catch(() => undefined), sessions.closeAll()]);
     },
   };
 }
 
-export async function startHttp(core: Core, opts: HttpOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export interface StartedHttp {
+  server: Server;
+  url: string;
+  /** Stops accepting, lets in-flight calls finish for up to `drainMs`, cancels the rest (they answer with an error), then closes. */
+  close(drainMs?: number): Promise<void>;
+}
+
+export async function startHttp(core: Core, opts: HttpOptions): Promise<StartedHttp> {
   const reason = refuseReason(opts);
   if (reason) throw new Error(reason);
-  const { app, closeSessions } = createHttpApp(core, opts);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(opts.port, opts.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.on('error', reject);
+  const http = createHttpApp(core, opts);
+  const server = createHttpServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+    http.app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
@@ -174,51 +185,24 @@ export async function startHttp(core: Core, opts: HttpOptions): Promise<{ server
   return {
     server,
     url,
-    async close() {
-      await closeSessions();
+    async close(drainMs = core.config.drainMs) {
+      http.startDraining();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle keep-alive connections would otherwise hold close() open for seconds.
+      server.closeIdleConnections();
+      await waitFor(() => http.inFlight() === 0, drainMs);
+      if (http.inFlight() > 0) {
+        core.logger.warn({ inFlight: http.inFlight(), drainMs }, 'drain time over; cancelling the calls still running');
+        core.shutdown();
+        await waitFor(() => http.inFlight() === 0, ANSWER_GRACE_MS);
+      }
+      await http.close();
       server.closeAllConnections();
       await closed;
     },
   };
 }
 
-function bearerAuth(token: string | undefined) {
-  if (!token) return (_req: Request, _res: Response, next: NextFunction) => next();
-  const expected = createHash('sha256').update(token).digest();
-  return (req: Request, res: Response, next: NextFunction) => {
-    const m = /^Bearer\s+(.+)$/i.exec(req.header('authorization') ?? '');
-    // Compare digests so the comparison takes the same time whatever the length.
-    const ok = m ? timingSafeEqual(createHash('sha256').update(m[1].trim()).digest(), expected) : false;
-    if (!ok) {
-      res.status(401).setHeader('WWW-Authenticate', 'Bearer realm="mcp-providers"').json(rpcError(m ? 'Invalid bearer token' : 'Missing Authorization: Bearer <token>'));
-      return;
-    }
-    next();
-  };
-}
-
-/** Browsers send Origin; one from another site is refused (the spec asks servers to validate it). */
-function originValidation(allowed: string[]) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const origin = req.header('origin');
-    if (!origin) return next();
-    let hostname: string;
-    try {
-      hostname = new URL(origin).hostname;
-    } catch {
-      res.status(403).json(rpcError(`Invalid Origin header`));
-      return;
-    }
-    if (!allowed.includes(hostname) && !allowed.includes(`[${hostname}]`)) {
-      res.status(403).json(rpcError(`Origin not allowed: ${origin}`));
-      return;
-    }
-    next();
-  };
-}
-
-function rpcError(message: string) {
-  return { jsonrpc: '2.0', error: { code: -32000, message }, id: null };
+async function waitFor(done: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
 }

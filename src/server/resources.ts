@@ -1,16 +1,28 @@
 /**
- * Artifacts as MCP resources: a template (`artifact://{id}`), paginated
- * resources/list (newest first) and resources/read returning the blob.
+ * Artifacts as MCP resources: a template (`artifact://{id}`), paginated resources/list
+ * (newest first) and resources/read returning the blob. Anything that cannot be served —
+ * unknown, malformed, off the template, or whose file has vanished — is the spec's one
+ * resource-not-found error (SEP-2164: -32602 with `data.uri`), on every protocol revision.
  */
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, ListResourcesRequestSchema, McpError, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer, ProtocolError, ProtocolErrorCode, ResourceNotFoundError, ResourceTemplate, type Resource, type ServerOptions } from '@modelcontextprotocol/server';
 import { ARTIFACT_URI_TEMPLATE, artifactName, isArtifactId, parseArtifactUri, type ArtifactRecord, type ArtifactStore } from '../artifacts/store.js';
 
 const PAGE_SIZE = 50;
 /** Larger files are handed on by path or download URL, not pushed through one JSON-RPC message. */
 export const READ_MAX_BYTES = 64 * 1024 * 1024;
-/** MCP's "resource not found" error code. */
-const RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * 2026-07-28 cache hints. The tool list and the template change only with a restart; the
+ * artifact list changes with every call, so it is never cached; an artifact's bytes never
+ * change once written, but they are the caller's, so only the caller's own cache keeps them.
+ */
+export const LIST_CACHE_HINTS: ServerOptions['cacheHints'] = {
+  'server/discover': { ttlMs: 60_000, cacheScope: 'public' },
+  'tools/list': { ttlMs: 60_000, cacheScope: 'public' },
+  'resources/templates/list': { ttlMs: 60_000, cacheScope: 'public' },
+  'resources/list': { ttlMs: 0, cacheScope: 'private' },
+  'resources/read': { ttlMs: 3_600_000, cacheScope: 'private' },
+};
 
 export function registerArtifactResources(server: McpServer, store: ArtifactStore, readMaxBytes = READ_MAX_BYTES): void {
   server.registerResource(
@@ -23,22 +35,25 @@ export function registerArtifactResources(server: McpServer, store: ArtifactStor
     async (uri) => {
       const id = parseArtifactUri(uri.href);
       const record = id ? await store.get(id) : undefined;
-      if (!record) throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri.href}`, { uri: uri.href });
+      if (!record) throw new ResourceNotFoundError(uri.href);
       if (record.size > readMaxBytes) {
         const where = [record.path && `file ${record.path}`, record.url && `download ${record.url}`].filter(Boolean).join(' or ');
-        throw new McpError(ErrorCode.InvalidRequest, `${uri.href} is ${record.size} bytes, over the ${readMaxBytes}-byte limit for resources/read; use ${where || 'its path'}`);
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidRequest,
+          `${uri.href} is ${record.size} bytes, over the ${readMaxBytes}-byte limit for resources/read; use ${where || 'its path'}`,
+        );
       }
       const found = await store.read(record.id);
-      if (!found) throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri.href}`, { uri: uri.href });
+      if (!found) throw new ResourceNotFoundError(uri.href);
       return { contents: [{ uri: record.uri, mimeType: record.mimeType, blob: found.data.toString('base64') }] };
     },
   );
 
   // Replaces the SDK's unpaginated list with one that pages through the store.
-  server.server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
+  server.server.setRequestHandler('resources/list', async (request) => {
     const cursor = request.params?.cursor;
     if (cursor !== undefined && !isArtifactId(cursor)) {
-      throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor: pass back a nextCursor from an earlier resources/list');
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid cursor: pass back a nextCursor from an earlier resources/list');
     }
     const page = await store.list({ cursor, limit: PAGE_SIZE });
     return { resources: page.records.map(toResource), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };

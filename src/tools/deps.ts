@@ -11,11 +11,21 @@ export interface Core {
   runner: Runner;
   store: ArtifactStore;
   logger: Logger;
+  /** Aborted when the process stops serving: calls still running end with a retryable error. */
+  shutdownSignal: AbortSignal;
+  shutdown(): void;
 }
 
 export type ClientLogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
 
-/** Per MCP session: the core plus whether the client wants a log message of this level. */
+/** Lowest first, as the MCP spec orders them (RFC 5424 severities). */
+export const CLIENT_LOG_LEVELS: readonly ClientLogLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/**
+ * Per MCP server instance (one per stdio connection, 2025 HTTP session, or 2026 HTTP request):
+ * the core plus the level of MCP log notifications the client asked for on this request —
+ * undefined when it never asked, and then it gets none.
+ */
 export interface ToolDeps extends Core {
-  wantsClientLog(level: ClientLogLevel): boolean;
+  clientLogLevel(requestMeta: { envelope?: object } | undefined): ClientLogLevel | undefined;
 }

@@ -3,11 +3,11 @@
  * extra), the output schema, the annotations, and the hand-off to runGeneration. A tool
  * file declares only its own fields and how they map to a Prompt and an options DTO.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Capability, OptionsByCapability, Prompt } from '../providers/base.js';
 import type { ToolDeps } from './deps.js';
-import { runGeneration, type Extra } from './run-generation.js';
+import { runGeneration } from './run-generation.js';
 import { GenerationOutputSchema, routingFields, type SchemaLimits } from './schemas.js';
 
 /** The options a tool maps itself; model and extra come from the routing arguments. */
@@ -31,18 +31,17 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
   const routing = routingFields(limits);
   const own = def.fields(limits);
   const input = z.object({ ...own, ...routing });
-  // Type parameters spelled out: with a generic shape the SDK cannot infer the callback's argument type.
-  server.registerTool<typeof GenerationOutputSchema.shape, z.ZodRawShape>(
+  server.registerTool(
     def.name,
     {
       title: def.title,
       description: def.description,
-      inputSchema: input.shape,
-      outputSchema: GenerationOutputSchema.shape,
+      inputSchema: input,
+      outputSchema: GenerationOutputSchema,
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
-    (args: Record<string, unknown>, extra: Extra) => {
-      // The SDK has validated args against `input`; this only recovers the static type.
+    (args: unknown, ctx: ServerContext) => {
+      // The SDK has validated args against `input`; with a generic shape it cannot infer their type, so this recovers it.
       const all = args as z.infer<typeof input>;
       const { provider, model, fallback, extra: passThrough } = all as z.infer<z.ZodObject<typeof routing>>;
       const { prompt, options } = def.toRequest(all as z.infer<z.ZodObject<S>>);
@@ -55,7 +54,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
           options: { ...options, model, extra: passThrough ?? {} } as OptionsByCapability[C],
           plan: { provider, model, fallback },
         },
-        extra,
+        ctx,
       );
     },
   );

@@ -1,5 +1,5 @@
 /** Registers the six tools. */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import type { ToolDeps } from './deps.js';
 import { generateAudio } from './generate-audio.js';
 import { generateImage } from './generate-image.js';

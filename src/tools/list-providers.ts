@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { CAPABILITIES, type Capability } from '../providers/base.js';
 import type { ProviderStatus } from '../registry/registry.js';
@@ -31,10 +31,10 @@ export function registerListProviders(server: McpServer, deps: ToolDeps): void {
       description:
         'List every provider this server knows, what each can generate, and whether it is usable now — with the names of any ' +
         'missing environment variables. Call this first to see what is ready. Never shows secret values.',
-      inputSchema: {
+      inputSchema: z.object({
         capability: CapabilityEnum.optional().describe('Only providers offering this capability: text, image, video, audio or tts.'),
-      },
-      outputSchema: { providers: z.array(ProviderOutputSchema).describe('Providers in priority order.') },
+      }),
+      outputSchema: z.object({ providers: z.array(ProviderOutputSchema).describe('Providers in priority order.') }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {

@@ -1,17 +1,15 @@
 /**
- * Runs one generation tool call: builds the CallContext from the MCP request
- * (cancellation, progress notifications, deadline), asks the runner, stores every
- * artifact, and logs one line. Tool files only map their arguments to a Prompt and
- * an options DTO.
+ * Runs one generation tool call: asks the runner with a CallContext built from the MCP
+ * request, stores every artifact, and logs one line. Tool files only map their arguments
+ * to a Prompt and an options DTO.
  */
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { CallContext, Capability, OptionsByCapability, Prompt } from '../providers/base.js';
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import type { Capability, OptionsByCapability, Prompt } from '../providers/base.js';
 import type { PlanRequest } from '../registry/registry.js';
 import type { ToolDeps } from './deps.js';
+import { callLogger, logLine, toCallContext } from './request-context.js';
+import { ProviderError } from '../providers/errors.js';
 import { toErrorResult, toGenerationResult, type StoredGeneration } from './to-tool-result.js';
-
-export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** How often a long call tells the client it is still alive (clients reset timeouts on progress). */
 const HEARTBEAT_MS = 5_000;
@@ -24,17 +22,11 @@ export interface GenerationRequest<C extends Capability> {
   plan: PlanRequest;
 }
 
-export async function runGeneration<C extends Capability>(deps: ToolDeps, req: GenerationRequest<C>, extra: Extra): Promise<CallToolResult> {
+export async function runGeneration<C extends Capability>(deps: ToolDeps, req: GenerationRequest<C>, mcp: ServerContext): Promise<CallToolResult> {
   const started = Date.now();
-  const progress = progressReporter(extra);
-  const heartbeat = setInterval(() => progress({ message: `${req.tool}: still working (${Math.round((Date.now() - started) / 1000)} s)` }), HEARTBEAT_MS);
-  const logger = deps.logger.child({ tool: req.tool, requestId: extra.requestId });
-  const ctx: CallContext = {
-    signal: extra.signal,
-    progress,
-    logger,
-    deadline: started + deps.config.callTimeoutMs,
-  };
+  const logger = callLogger(deps, mcp, req.tool);
+  const ctx = toCallContext(mcp, deps.shutdownSignal, logger, started + deps.config.callTimeoutMs);
+  const heartbeat = setInterval(() => ctx.progress({ message: `${req.tool}: still working (${Math.round((Date.now() - started) / 1000)} s)` }), HEARTBEAT_MS);
   try {
     const { result, telemetry, candidate } = await deps.runner.run(req.capability, req.prompt, req.options, req.plan, ctx);
     const artifacts: StoredGeneration['artifacts'] = [];
@@ -53,7 +45,7 @@ export async function runGeneration<C extends Capability>(deps: ToolDeps, req: G
           sourceUri: a.sourceUri ?? (a.source.kind === 'url' ? a.source.url : undefined),
           telemetry,
         },
-        extra.signal,
+        ctx.signal,
       );
       const wantInline = record.size <= deps.config.inlineMaxBytes && /^(image|audio)\//.test(record.mimeType);
       // Bytes we already hold need no read-back; streamed and downloaded files are read from the store.
@@ -65,7 +57,7 @@ export async function runGeneration<C extends Capability>(deps: ToolDeps, req: G
       artifacts.push({ record, inline });
     }
     const out = toGenerationResult({ artifacts, text: result.text, usage: result.usage, warnings: result.warnings, telemetry });
-    logLine(deps, extra, 'info', {
+    logLine(deps, mcp, logger, 'info', {
       tool: req.tool,
       provider: telemetry.providerId,
       model: telemetry.model,
@@ -78,9 +70,9 @@ export async function runGeneration<C extends Capability>(deps: ToolDeps, req: G
     });
     return out;
   } catch (err) {
-    const out = toErrorResult(err);
+    const out = toErrorResult(deps.shutdownSignal.aborted && !mcp.mcpReq.signal.aborted ? shuttingDown() : err);
     const meta = out._meta?.['mcp-providers/error'] as { code: string; providerId?: string } | undefined;
-    logLine(deps, extra, 'warn', {
+    logLine(deps, mcp, logger, 'warn', {
       tool: req.tool,
       provider: meta?.providerId,
       model: req.options.model,
@@ -94,31 +86,6 @@ export async function runGeneration<C extends Capability>(deps: ToolDeps, req: G
   }
 }
 
-/** Sends notifications/progress when the client asked for them (progressToken), with a rising counter. */
-function progressReporter(extra: Extra): CallContext['progress'] {
-  const token = extra._meta?.progressToken;
-  let step = 0;
-  return ({ fraction, message }) => {
-    if (token === undefined || extra.signal.aborted) return;
-    step = Math.max(step + 1, fraction !== undefined ? Math.round(fraction * 100) : 0);
-    extra
-      .sendNotification({
-        method: 'notifications/progress',
-        params: { progressToken: token, progress: step, ...(fraction !== undefined ? { total: 100 } : {}), ...(message ? { message } : {}) },
-      })
-      .catch(() => undefined);
-  };
-}
-
-/**
- * One line per tool call: to stderr through pino, and to the client as an MCP log
- * notification (at or above the level it set with logging/setLevel). Sent as related
- * to the request so Streamable HTTP delivers it on that request's stream.
- */
-export function logLine(deps: ToolDeps, extra: Extra, level: 'info' | 'warn', data: Record<string, unknown>): void {
-  deps.logger[level](data, 'tool call');
-  if (!deps.wantsClientLog(level === 'warn' ? 'warning' : 'info')) return;
-  extra
-    .sendNotification({ method: 'notifications/message', params: { level: level === 'warn' ? 'warning' : 'info', logger: 'mcp-providers', data } })
-    .catch(() => undefined);
+function shuttingDown(): ProviderError {
+  return new ProviderError({ code: 'unavailable', message: 'The server shut down before the call finished; call again.' });
 }

@@ -64,8 +64,9 @@ export function routingFields(limits: SchemaLimits) {
       .boolean()
       .default(true)
       .describe('When the chosen provider fails with a temporary error, try the next usable provider (with its default model).'),
+    // z.json(), not z.unknown(): every sub-schema then says what it accepts (JSON Schema 2020-12 portability).
     extra: z
-      .record(z.string(), z.unknown())
+      .record(z.string(), z.json())
       .optional()
       .describe('Provider-specific parameters, passed to the provider untouched.'),
   };

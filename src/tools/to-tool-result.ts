@@ -3,7 +3,7 @@
  * per artifact (plus inline media only when small), structuredContent matching
  * GenerationOutputSchema, and telemetry in _meta.
  */
-import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/server';
 import { artifactName, type ArtifactRecord } from '../artifacts/store.js';
 import type { ProviderTelemetry, Usage } from '../providers/base.js';
 import { ProviderError, toProviderError } from '../providers/errors.js';

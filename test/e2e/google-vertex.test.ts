@@ -413,7 +413,7 @@ describe('start-up cost', () => {
       const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
       // The recorder works: it saw the server and the MCP SDK load...
       expect(atStart.some((u) => u.endsWith('/dist/main.js'))).toBe(true);
-      expect(atStart.some((u) => u.includes('/node_modules/@modelcontextprotocol/sdk/'))).toBe(true);
+      expect(atStart.some((u) => u.includes('/node_modules/@modelcontextprotocol/server/'))).toBe(true);
       // ...and nothing of Google's.
       expect(atStart.filter((u) => google.test(u))).toEqual([]);
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, unlink } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.js';
 import { isArtifactId, parseArtifactUri } from '../../src/artifacts/store.js';
@@ -84,5 +85,16 @@ describe('FsArtifactStore', () => {
     });
     await expect(s.put({ kind: 'stream', stream }, meta)).rejects.toThrow(/hung up/);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('streams a stored file, and reports a file vanished from under its sidecar as not found', async () => {
+    const { store: s } = await store();
+    const rec = await s.put({ kind: 'bytes', data: new Uint8Array(Buffer.from('hello')) }, meta);
+    const found = await s.stream(rec.id);
+    expect(found?.record.id).toBe(rec.id);
+    expect(await text(found!.stream)).toBe('hello');
+    await unlink(rec.path!);
+    // Before: a stream that errored later with no listener, which crashed the process.
+    expect(await s.stream(rec.id)).toBeUndefined();
   });
 });
