@@ -18,7 +18,9 @@ const INSTRUCTIONS =
 export function createServer(core: Core, era: ProtocolEra = 'legacy'): McpServer {
   const server = new McpServer(
     { name: PACKAGE.name, version: PACKAGE.version, title: 'AI generation providers' },
-    { capabilities: { logging: {}, tools: {}, resources: {} }, instructions: INSTRUCTIONS, cacheHints: LIST_CACHE_HINTS },
+    // listChanged false: the tool set is fixed for the process's life, and new artifacts are
+    // found by listing again (the SDK's default of true would promise notifications we never send).
+    { capabilities: { logging: {}, tools: { listChanged: false }, resources: { listChanged: false } }, instructions: INSTRUCTIONS, cacheHints: LIST_CACHE_HINTS },
   );
 
   // MCP log notifications go only to clients that asked for them. A 2025-11-25 client asks once,
