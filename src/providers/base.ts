@@ -6,6 +6,7 @@
  * MCP exists; `tools/` and `server/` translate these into MCP results.
  */
 import type { Logger } from '../util/logger.js';
+import type { ErrorCode } from './errors.js';
 
 /** What a provider can generate. One tool per capability. */
 export type Capability = 'text' | 'image' | 'video' | 'audio' | 'tts';
@@ -183,6 +184,8 @@ export interface CallContext {
   logger: Logger;
   /** Epoch ms after which the call should give up. */
   deadline: number;
+  /** One key per job, the same on every attempt: providers that take an idempotency key on starts get it. */
+  idempotencyKey?: string;
 }
 
 /** A quick call: one method, one result. */
@@ -190,18 +193,39 @@ export interface QuickService<Opts> {
   generate(prompt: Prompt, options: Opts, ctx: CallContext): Promise<GenerationResult>;
 }
 
-/** Plain JSON describing a running job, so it can be persisted, resumed or polled elsewhere. */
-export type Operation = { [key: string]: unknown };
+/** A JSON value: what can be written to a job store and read back unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
 
+/**
+ * Plain JSON describing a running job at the provider, so it can be persisted, resumed
+ * after a restart, or polled by another process. Adapters put a small `v` (version) field
+ * in theirs and accept older shapes in `status`, so a job stored by one release is resumed
+ * by the next.
+ */
+export type Operation = JsonObject;
+
+/**
+ * Where a provider's job stands. A job that failed is a value (`failed`), not an exception:
+ * `status` throws only when the poll request itself failed, which the runner retries as a
+ * poll — never as a second, paid start.
+ */
 export type OperationStatus =
   | { state: 'pending'; progress?: number; message?: string }
-  | { state: 'done'; result: GenerationResult };
+  | { state: 'done'; result: GenerationResult }
+  /** The provider says the job failed: `code` as for ProviderError, `message` in its own words. */
+  | { state: 'failed'; code: ErrorCode; message: string };
 
 /** A long job: start it, poll it, cancel it. */
 export interface LongRunningService<Opts> {
+  /**
+   * Starts the job and returns once the provider accepted it. `ctx.idempotencyKey` is the
+   * same for every attempt of one job: send it where the provider takes one.
+   */
   start(prompt: Prompt, options: Opts, ctx: CallContext): Promise<{ operation: Operation }>;
   status(operation: Operation, ctx: CallContext): Promise<OperationStatus>;
-  cancel(operation: Operation, ctx: CallContext): Promise<void>;
+  /** Asks the provider to stop the job. Resolves true when it was told, false when it offers no cancel. */
+  cancel(operation: Operation, ctx: CallContext): Promise<boolean>;
   /** Suggested first poll interval, ms. */
   pollIntervalMs?: number;
 }

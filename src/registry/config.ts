@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
@@ -28,6 +28,10 @@ export interface RetryPolicy {
   cooldownMs: number;
   /** First poll of a long-running job (overrides the adapter's suggestion when set); polls grow to at most 10 s apart. */
   pollIntervalMs?: number;
+  /** Requests in flight per provider at most (MCP_PROVIDERS_CONCURRENCY); more wait in a queue. */
+  defaultConcurrency?: number;
+  /** Per-provider overrides (`<PROVIDER>_CONCURRENCY`). */
+  concurrency?: Record<string, number>;
 }
 
 export interface ServerConfig {
@@ -38,8 +42,14 @@ export interface ServerConfig {
   /** Inline image/audio content blocks only for artifacts at most this big. */
   inlineMaxBytes: number;
   maxPromptChars: number;
-  /** Overall deadline for one tool call. */
+  /** Overall deadline for one job (a tool call and whatever runs on after it returned a handle). */
   callTimeoutMs: number;
+  /** How long a generation tool call waits for its job before answering with a handle (MCP_PROVIDERS_WAIT_SECONDS). */
+  waitSeconds: number;
+  /** The job store (SQLite) beside the artifact folder, shared by every process on this data directory. */
+  jobDbPath: string;
+  /** A job's lease: the process polling it renews it at a third of this; when it dies another takes over after it. */
+  jobLeaseMs: number;
   retry: RetryPolicy;
   logLevel: string;
   authToken?: string;
@@ -174,13 +184,17 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       throw new Error(`PROVIDER_DEFAULTS_JSON names unknown provider "${choice.provider}" for ${cap}; known: ${[...known].join(', ')}`);
     }
   }
+  const artifactDir = env.MCP_PROVIDERS_ARTIFACT_DIR || defaultArtifactDir(env);
   return {
     providers,
     defaults,
-    artifactDir: env.MCP_PROVIDERS_ARTIFACT_DIR || defaultArtifactDir(env),
+    artifactDir,
     inlineMaxBytes: intFromEnv(env, 'MCP_PROVIDERS_INLINE_MAX_BYTES', 64 * 1024),
     maxPromptChars: intFromEnv(env, 'MCP_PROVIDERS_MAX_PROMPT_CHARS', 1_000_000, 1),
     callTimeoutMs: intFromEnv(env, 'MCP_PROVIDERS_CALL_TIMEOUT_MS', 10 * 60_000, 1),
+    waitSeconds: intFromEnv(env, 'MCP_PROVIDERS_WAIT_SECONDS', 45),
+    jobDbPath: env.MCP_PROVIDERS_JOB_DB || join(dirname(artifactDir), 'jobs.sqlite'),
+    jobLeaseMs: intFromEnv(env, 'MCP_PROVIDERS_JOB_LEASE_MS', 20_000, 300),
     retry: {
       maxAttempts: intFromEnv(env, 'MCP_PROVIDERS_MAX_ATTEMPTS', 3, 1),
       baseDelayMs: intFromEnv(env, 'MCP_PROVIDERS_RETRY_BASE_MS', 500),
@@ -188,6 +202,10 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       cooldownAfterFailures: intFromEnv(env, 'MCP_PROVIDERS_COOLDOWN_AFTER', 3, 1),
       cooldownMs: intFromEnv(env, 'MCP_PROVIDERS_COOLDOWN_MS', 60_000),
       pollIntervalMs: env.MCP_PROVIDERS_POLL_MS ? intFromEnv(env, 'MCP_PROVIDERS_POLL_MS', 2000, 1) : undefined,
+      defaultConcurrency: intFromEnv(env, 'MCP_PROVIDERS_CONCURRENCY', 16, 1),
+      concurrency: Object.fromEntries(
+        providers.filter((p) => env[`${envPrefix(p.id)}_CONCURRENCY`]).map((p) => [p.id, intFromEnv(env, `${envPrefix(p.id)}_CONCURRENCY`, 16, 1)]),
+      ),
     },
     logLevel: env.MCP_PROVIDERS_LOG_LEVEL || 'info',
     authToken: env.MCP_PROVIDERS_AUTH_TOKEN || undefined,

@@ -1,8 +1,11 @@
 /**
- * The runner owns retry, fallback and cooldown — adapters set their SDK's own retries
- * to 0 so a failure is counted once, here. It also drives long-running jobs
- * (start / poll status / cancel) so every tool gets the same progress and cancel handling.
+ * The runner owns retry, fallback and cooldown — adapters set their SDK's own retries to 0
+ * so a failure is counted once, here. It also drives long-running jobs (start, poll, cancel),
+ * and there it draws one line: retries and fallback happen only until a provider has
+ * accepted a start. After that the job is paid for, so a failure is retried as a poll until
+ * the deadline, never as a second start and never on another provider.
  */
+import pLimit, { type LimitFunction } from 'p-limit';
 import {
   isLongRunning,
   type AnyService,
@@ -10,6 +13,7 @@ import {
   type Capability,
   type GenerationResult,
   type LongRunningService,
+  type Operation,
   type OptionsByCapability,
   type Prompt,
   type ProviderTelemetry,
@@ -22,7 +26,33 @@ import type { Candidate, PlanRequest, Registry } from './registry.js';
 export interface RunOutcome {
   result: GenerationResult;
   telemetry: ProviderTelemetry;
-  candidate: Candidate;
+  /** Provider and model that served the call. */
+  providerId: string;
+  model: string;
+  modelSource?: Candidate['modelSource'];
+}
+
+/** A long job the provider accepted: everything needed to poll it again, from any process. */
+export interface StartedJob {
+  providerId: string;
+  model: string;
+  operation: Operation;
+  /** Epoch ms of the call's start, for latency. */
+  startedAt: number;
+  /** Provider calls made before and including the accepted start. */
+  attempts: number;
+  fallbackFrom?: string[];
+  warnings?: string[];
+}
+
+export interface RunHooks {
+  /**
+   * A provider accepted a long-running start. Awaited before the first poll: the job layer
+   * persists the operation here, so a crash after this point loses nothing.
+   */
+  onStarted?(job: StartedJob): Promise<void>;
+  /** Asked before every poll; true when the job was cancelled elsewhere (another process, cancel_job). */
+  isCancelled?(): Promise<boolean>;
 }
 
 type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -32,8 +62,12 @@ interface Health {
   coolUntil: number;
 }
 
+/** Polls grow ×1.5 to this interval at most. */
+const MAX_POLL_INTERVAL_MS = 10_000;
+
 export class Runner {
   private readonly health = new Map<string, Health>();
+  private readonly limits = new Map<string, LimitFunction>();
 
   constructor(
     private readonly registry: Registry,
@@ -48,6 +82,7 @@ export class Runner {
     options: OptionsByCapability[C],
     planRequest: PlanRequest,
     ctx: CallContext,
+    hooks: RunHooks = {},
   ): Promise<RunOutcome> {
     const started = Date.now();
     const candidates = this.withoutCooledDown(this.registry.plan(capability, planRequest), planRequest.provider);
@@ -59,28 +94,19 @@ export class Runner {
       for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
         this.checkLive(ctx, id);
         attempts++;
+        let long: { service: LongRunningService<OptionsByCapability[C]>; operation: Operation } | undefined;
         try {
-          const service = await this.service(candidate, capability);
+          const service = await this.service(id, capability);
           const opts = { ...options, model: candidate.model } as OptionsByCapability[C];
-          const result = isLongRunning(service)
-            ? await this.runLong(service, prompt, opts, ctx, id)
-            : await service.generate(prompt, opts, ctx);
-          this.recordSuccess(id);
-          return {
-            result: withFallbackWarning(result, candidate, failures, planRequest),
-            candidate,
-            telemetry: {
-              providerId: id,
-              model: result.model || candidate.model,
-              latencyMs: Date.now() - started,
-              attempts,
-              requestId: result.requestId,
-              inputTokens: result.usage?.inputTokens,
-              outputTokens: result.usage?.outputTokens,
-              costUsd: result.usage?.costUsd,
-              ...(failures.length ? { fallbackFrom: failures.map((f) => f.id) } : {}),
-            },
-          };
+          if (isLongRunning(service)) {
+            const { operation } = await this.limited(id, () => service.start(prompt, opts, ctx));
+            long = { service, operation };
+          } else {
+            const result = await this.limited(id, () => service.generate(prompt, opts, ctx));
+            this.recordSuccess(id);
+            const warned = withFallbackWarning(result, candidate, failures, planRequest);
+            return outcome(warned, candidate, started, attempts, failures);
+          }
         } catch (err) {
           const error = toProviderError(err, id);
           if (error.code === 'cancelled' || ctx.signal.aborted) throw cancelled(id);
@@ -102,9 +128,37 @@ export class Runner {
           failures.push({ id, error, attempts: attempt });
           break;
         }
+        // Accepted: from here on nothing starts it again or moves to another provider.
+        this.recordSuccess(id);
+        const job: StartedJob = {
+          providerId: id,
+          model: candidate.model,
+          operation: long.operation,
+          startedAt: started,
+          attempts,
+          ...(failures.length ? { fallbackFrom: failures.map((f) => f.id) } : {}),
+          ...fallbackWarnings(candidate, failures, planRequest),
+        };
+        ctx.logger.debug({ provider: id, operation: long.operation }, 'long-running job accepted');
+        await hooks.onStarted?.(job);
+        return this.poll(long.service, job, ctx, hooks, candidate.modelSource);
       }
     }
     throw exhausted(capability, failures);
+  }
+
+  /** Polls a job some process started earlier (after a restart, or taken over from a process that died). */
+  async resume<C extends Capability>(capability: C, job: StartedJob, ctx: CallContext, hooks: RunHooks = {}): Promise<RunOutcome> {
+    const service = await this.service(job.providerId, capability);
+    if (!isLongRunning(service)) throw new ProviderError({ code: 'internal', providerId: job.providerId, message: `${job.providerId} ${capability} is not a long-running service; the job cannot be resumed` });
+    return this.poll(service, job, ctx, hooks);
+  }
+
+  /** Asks the provider to stop a job. True when it was told; false when it offers no cancel. */
+  async cancelAtProvider(capability: Capability, providerId: string, operation: Operation, ctx: CallContext): Promise<boolean> {
+    const service = await this.service(providerId, capability);
+    if (!isLongRunning(service)) return false;
+    return this.limited(providerId, () => service.cancel(operation, ctx));
   }
 
   /** Full-jitter exponential backoff; a provider's Retry-After wins when it says more. */
@@ -114,6 +168,61 @@ export class Runner {
     return Math.min(this.policy.maxDelayMs, Math.max(jittered, retryAfterMs ?? 0));
   }
 
+  /**
+   * Polls until the provider says done or failed, or the deadline passes. A poll that fails
+   * (429, 5xx, a reset, a malformed body, even a 4xx) is retried with backoff: the job is
+   * paid for and still running; only the provider's own verdict or the deadline ends it.
+   */
+  private async poll<O>(service: LongRunningService<O>, job: StartedJob, ctx: CallContext, hooks: RunHooks, modelSource?: Candidate['modelSource']): Promise<RunOutcome> {
+    const id = job.providerId;
+    let interval = this.policy.pollIntervalMs ?? service.pollIntervalMs ?? 2000;
+    let pollFailures = 0;
+    for (;;) {
+      if (ctx.signal.aborted) throw cancelled(id);
+      const left = ctx.deadline - Date.now();
+      if (left <= 0) {
+        await this.cancelOnDeadline(service, job, ctx);
+        throw new ProviderError({ code: 'timeout', providerId: id, retryable: false, message: `The ${id} job did not finish before its deadline; it was cancelled at the provider where the provider allows it.` });
+      }
+      // ±20 % so a thousand jobs started together do not poll in lock-step.
+      await this.sleep(Math.min(left, Math.round(interval * (0.8 + 0.4 * this.random()))), ctx.signal).catch(() => {
+        throw cancelled(id);
+      });
+      if (await hooks.isCancelled?.()) throw cancelled(id);
+      let status;
+      try {
+        status = await this.limited(id, () => service.status(job.operation, ctx));
+        pollFailures = 0;
+      } catch (err) {
+        if (ctx.signal.aborted) throw cancelled(id);
+        const error = toProviderError(err, id);
+        pollFailures++;
+        ctx.logger.warn({ provider: id, code: error.code, status: error.status, pollFailures, err: error.message }, 'status poll failed; polling again');
+        interval = Math.max(interval, this.backoff(pollFailures, error.retryAfterMs));
+        continue;
+      }
+      if (status.state === 'done') {
+        const result = job.warnings?.length ? { ...status.result, warnings: [...job.warnings, ...(status.result.warnings ?? [])] } : status.result;
+        return {
+          result,
+          providerId: id,
+          model: result.model || job.model,
+          modelSource,
+          telemetry: telemetryOf(result, id, job.model, job.startedAt, job.attempts, job.fallbackFrom),
+        };
+      }
+      if (status.state === 'failed') throw new ProviderError({ code: status.code, providerId: id, retryable: false, message: status.message });
+      ctx.progress({ fraction: status.progress, message: status.message ?? `${id}: job running` });
+      interval = Math.min(Math.round(interval * 1.5), MAX_POLL_INTERVAL_MS);
+    }
+  }
+
+  private async cancelOnDeadline<O>(service: LongRunningService<O>, job: StartedJob, ctx: CallContext): Promise<void> {
+    await service.cancel(job.operation, { ...ctx, signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => {
+      ctx.logger.warn({ provider: job.providerId, err: toProviderError(e, job.providerId).message }, 'could not cancel the provider job after its deadline');
+    });
+  }
+
   /** Providers cooling down go last; one the caller named keeps its place. */
   private withoutCooledDown(candidates: Candidate[], named?: string): Candidate[] {
     const now = Date.now();
@@ -121,51 +230,22 @@ export class Runner {
     return [...candidates.filter((c) => !cool(c)), ...candidates.filter(cool)];
   }
 
-  private async service<C extends Capability>(candidate: Candidate, capability: C): Promise<AnyService<C>> {
-    const adapter = await this.registry.adapter(candidate.info);
+  private async service<C extends Capability>(providerId: string, capability: C): Promise<AnyService<C>> {
+    const info = this.registry.get(providerId);
+    if (!info) throw new ProviderError({ code: 'unsupported', message: `unknown provider ${providerId}`, providerId });
+    const adapter = await this.registry.adapter(info);
     const service = adapter[capability] as AnyService<C> | undefined;
     if (!service) {
-      throw new ProviderError({ code: 'unsupported', message: `${candidate.info.id} has no ${capability} service configured`, providerId: candidate.info.id });
+      throw new ProviderError({ code: 'unsupported', message: `${providerId} has no ${capability} service configured`, providerId });
     }
     return service;
   }
 
-  /**
-   * Start a job, then poll it with growing intervals until done. A client cancel
-   * cancels the provider's job too. A failing status poll is retried without
-   * restarting the job, which would be paid for twice.
-   */
-  private async runLong<O>(service: LongRunningService<O>, prompt: Prompt, opts: O, ctx: CallContext, id: string): Promise<GenerationResult> {
-    const { operation } = await service.start(prompt, opts, ctx);
-    ctx.logger.debug({ provider: id, operation }, 'long-running job started');
-    let interval = this.policy.pollIntervalMs ?? service.pollIntervalMs ?? 2000;
-    let statusFailures = 0;
-    try {
-      for (;;) {
-        this.checkLive(ctx, id);
-        await this.sleep(Math.min(interval, Math.max(0, ctx.deadline - Date.now())), ctx.signal);
-        interval = Math.min(Math.round(interval * 1.5), 10_000);
-        let status;
-        try {
-          status = await service.status(operation, ctx);
-          statusFailures = 0;
-        } catch (err) {
-          const e = toProviderError(err, id);
-          if (!e.retryable || ++statusFailures >= this.policy.maxAttempts) throw e;
-          continue;
-        }
-        if (status.state === 'done') return status.result;
-        ctx.progress({ fraction: status.progress, message: status.message ?? `${id}: job running` });
-      }
-    } catch (err) {
-      if (ctx.signal.aborted || Date.now() >= ctx.deadline) {
-        const reason = ctx.signal.aborted ? 'client cancelled' : 'deadline passed';
-        await service.cancel(operation, { ...ctx, signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => {
-          ctx.logger.warn({ provider: id, err: toProviderError(e, id).message }, `could not cancel provider job after ${reason}`);
-        });
-      }
-      throw err;
-    }
+  /** At most `policy.concurrency` requests in flight per provider; the rest wait their turn (a queue, not a refusal). */
+  private limited<T>(providerId: string, call: () => Promise<T>): Promise<T> {
+    let limit = this.limits.get(providerId);
+    if (!limit) this.limits.set(providerId, (limit = pLimit(this.policy.concurrency?.[providerId] ?? this.policy.defaultConcurrency ?? 16)));
+    return limit(call);
   }
 
   private checkLive(ctx: CallContext, id: string): void {
@@ -183,6 +263,31 @@ export class Runner {
     if (h.consecutiveFailures >= this.policy.cooldownAfterFailures) h.coolUntil = Date.now() + this.policy.cooldownMs;
     this.health.set(id, h);
   }
+}
+
+function telemetryOf(result: GenerationResult, providerId: string, model: string, startedAt: number, attempts: number, fallbackFrom?: string[]): ProviderTelemetry {
+  return {
+    providerId,
+    model: result.model || model,
+    latencyMs: Date.now() - startedAt,
+    attempts,
+    requestId: result.requestId,
+    inputTokens: result.usage?.inputTokens,
+    outputTokens: result.usage?.outputTokens,
+    costUsd: result.usage?.costUsd,
+    ...(fallbackFrom?.length ? { fallbackFrom } : {}),
+  };
+}
+
+function outcome(result: GenerationResult, candidate: Candidate, started: number, attempts: number, failures: { id: string }[]): RunOutcome {
+  const fallbackFrom = failures.map((f) => f.id);
+  return {
+    result,
+    providerId: candidate.info.id,
+    model: result.model || candidate.model,
+    modelSource: candidate.modelSource,
+    telemetry: telemetryOf(result, candidate.info.id, candidate.model, started, attempts, fallbackFrom),
+  };
 }
 
 function cancelled(providerId: string): ProviderError {
@@ -206,14 +311,19 @@ function exhausted(capability: Capability, failures: { id: string; error: Provid
   });
 }
 
-function withFallbackWarning(result: GenerationResult, candidate: Candidate, failures: { id: string }[], req: PlanRequest): GenerationResult {
-  if (!failures.length) return result;
-  const warnings = [...(result.warnings ?? [])];
+function fallbackWarnings(candidate: Candidate, failures: { id: string }[], req: PlanRequest): { warnings?: string[] } {
+  if (!failures.length) return {};
   const tried = failures.map((f) => f.id).join(', ');
-  warnings.push(
-    req.model && candidate.modelSource !== 'caller'
-      ? `Fell back from ${tried} to ${candidate.info.id}; the model "${req.model}" belongs to ${tried.split(', ')[0]}, so ${candidate.info.id}'s default model "${candidate.model}" was used.`
-      : `Fell back from ${tried} to ${candidate.info.id}.`,
-  );
-  return { ...result, warnings };
+  return {
+    warnings: [
+      req.model && candidate.modelSource !== 'caller'
+        ? `Fell back from ${tried} to ${candidate.info.id}; the model "${req.model}" belongs to ${tried.split(', ')[0]}, so ${candidate.info.id}'s default model "${candidate.model}" was used.`
+        : `Fell back from ${tried} to ${candidate.info.id}.`,
+    ],
+  };
+}
+
+function withFallbackWarning(result: GenerationResult, candidate: Candidate, failures: { id: string }[], req: PlanRequest): GenerationResult {
+  const { warnings } = fallbackWarnings(candidate, failures, req);
+  return warnings ? { ...result, warnings: [...(result.warnings ?? []), ...warnings] } : result;
 }

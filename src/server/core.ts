@@ -3,6 +3,8 @@
  * every MCP session (stdio has one, HTTP many) shares them.
  */
 import { FsArtifactStore } from '../artifacts/fs-store.js';
+import { Jobs } from '../jobs/jobs.js';
+import { lazySqliteJobStore } from '../jobs/sqlite-job-store.js';
 import { parseArtifactUri } from '../artifacts/store.js';
 import type { ProviderInfo } from '../providers/base.js';
 import { invalidRequest } from '../providers/errors.js';
@@ -41,6 +43,19 @@ export function createCore(opts: CoreOptions = {}): Core {
   });
   const registry = new Registry(config.providers, opts.modules ?? PROVIDER_MODULES, config.env, config.defaults, adapterEnv);
   const runner = new Runner(registry, config.retry);
+  const jobs = new Jobs({ store: lazySqliteJobStore(config.jobDbPath), runner, artifacts: store, logger, jobTimeoutMs: config.callTimeoutMs, leaseMs: config.jobLeaseMs });
   const stopping = new AbortController();
-  return { config, registry, runner, store, logger, shutdownSignal: stopping.signal, shutdown: () => stopping.abort() };
+  return {
+    config,
+    registry,
+    runner,
+    store,
+    jobs,
+    logger,
+    shutdownSignal: stopping.signal,
+    shutdown: async () => {
+      stopping.abort();
+      await jobs.stop();
+    },
+  };
 }

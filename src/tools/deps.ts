@@ -1,5 +1,6 @@
 /** What the tools need from the layers below; the core is built once per process by server/core.ts. */
 import type { ArtifactStore } from '../artifacts/store.js';
+import type { Jobs } from '../jobs/jobs.js';
 import type { ServerConfig } from '../registry/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { Runner } from '../registry/runner.js';
@@ -10,10 +11,12 @@ export interface Core {
   registry: Registry;
   runner: Runner;
   store: ArtifactStore;
+  jobs: Jobs;
   logger: Logger;
   /** Aborted when the process stops serving: calls still running end with a retryable error. */
   shutdownSignal: AbortSignal;
-  shutdown(): void;
+  /** Stops waiting calls and the job layer (accepted provider jobs stay stored, for the next process). */
+  shutdown(): Promise<void>;
 }
 
 export type ClientLogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';

@@ -22,6 +22,12 @@ export interface GenerationToolDefinition<C extends Capability, S extends z.ZodR
   toRequest(args: z.infer<z.ZodObject<S>>): { prompt: Prompt; options: OwnOptions<C> };
 }
 
+/** Said in every generation tool's description, so an agent knows the job protocol without a README. */
+export const JOB_NOTE =
+  'Every call is a job. If it is not finished within wait_seconds (default 45) the call returns a job handle ' +
+  '(structuredContent.job, state "running") instead of an error: the job keeps running on the server, and get_job with ' +
+  'that job_id returns the finished result; cancel_job stops it. A dropped connection does not stop the job.';
+
 export function registerGenerationTool<C extends Capability, S extends z.ZodRawShape>(
   server: McpServer,
   deps: ToolDeps,
@@ -35,7 +41,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
     def.name,
     {
       title: def.title,
-      description: def.description,
+      description: `${def.description} ${JOB_NOTE}`,
       inputSchema: input,
       outputSchema: GenerationOutputSchema,
       annotations: { readOnlyHint: false, openWorldHint: true },
@@ -43,7 +49,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
     (args: unknown, ctx: ServerContext) => {
       // The SDK has validated args against `input`; with a generic shape it cannot infer their type, so this recovers it.
       const all = args as z.infer<typeof input>;
-      const { provider, model, fallback, extra: passThrough } = all as z.infer<z.ZodObject<typeof routing>>;
+      const { provider, model, fallback, extra: passThrough, wait_seconds } = all as z.infer<z.ZodObject<typeof routing>>;
       const { prompt, options } = def.toRequest(all as z.infer<z.ZodObject<S>>);
       return runGeneration(
         deps,
@@ -53,6 +59,8 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
           prompt,
           options: { ...options, model, extra: passThrough ?? {} } as OptionsByCapability[C],
           plan: { provider, model, fallback },
+          arguments: all,
+          waitSeconds: wait_seconds ?? limits.waitSeconds,
         },
         ctx,
       );

@@ -1,7 +1,7 @@
 /**
- * Turns the SDK's per-request context (`ServerContext`) into what the layers below take: a
- * `CallContext` (abort signal, progress, logger, deadline), plus the MCP log line a tool call
- * ends with. The one place tools touch `ctx.mcpReq`, so the rest of the call path is MCP-free.
+ * What tools take from the SDK's per-request context (`ServerContext`): the caller's trace id
+ * for our logger, progress notifications, and the MCP log line a tool call ends with. The one
+ * place tools touch `ctx.mcpReq` for these, so the rest of the call path is MCP-free.
  */
 import { TRACEPARENT_META_KEY, type ServerContext } from '@modelcontextprotocol/server';
 import type { CallContext } from '../providers/base.js';
@@ -24,13 +24,8 @@ export function callLogger(deps: ToolDeps, ctx: ServerContext, tool: string): Lo
   return deps.logger.child({ tool, requestId: ctx.mcpReq.id, ...(traceId ? { traceId } : {}) });
 }
 
-/** The call ends when the client cancels it or the server shuts down, whichever comes first. */
-export function toCallContext(ctx: ServerContext, shutdown: AbortSignal, logger: Logger, deadline: number): CallContext {
-  return { signal: AbortSignal.any([ctx.mcpReq.signal, shutdown]), progress: progressReporter(ctx), logger, deadline };
-}
-
 /** Sends notifications/progress when the client asked for them (progressToken), with a rising counter. */
-function progressReporter(ctx: ServerContext): CallContext['progress'] {
+export function progressReporter(ctx: ServerContext): CallContext['progress'] {
   const token = ctx.mcpReq._meta?.progressToken;
   let step = 0;
   return ({ fraction, message }) => {

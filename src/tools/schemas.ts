@@ -9,6 +9,8 @@ import { ASPECT_RATIOS, type AspectRatio, type MediaAttachment } from '../provid
 export interface SchemaLimits {
   maxPromptChars: number;
   providerIds: string[];
+  /** Default of wait_seconds. */
+  waitSeconds: number;
 }
 
 /** A non-empty, size-limited text field. */
@@ -65,6 +67,16 @@ export function routingFields(limits: SchemaLimits) {
       .default(true)
       .describe('When the chosen provider fails with a temporary error, try the next usable provider (with its default model).'),
     // z.json(), not z.unknown(): every sub-schema then says what it accepts (JSON Schema 2020-12 portability).
+    wait_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe(
+        `How long this call waits for the result, 0 to 3600 s (default ${limits.waitSeconds}). If the job is not done by then the call ` +
+          'answers with a job handle (structuredContent.job) instead: the job keeps running, and get_job with its id returns the result.',
+      ),
     extra: z
       .record(z.string(), z.json())
       .optional()
@@ -91,10 +103,30 @@ export const TelemetryOutputSchema = z.object({
   fallbackFrom: z.array(z.string()).optional().describe('Providers that failed before this one answered.'),
 });
 
+export const JobStateSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+
+export const JobHandleSchema = z.object({
+  id: z.string().describe('Job id: pass it as job_id to get_job or cancel_job.'),
+  state: JobStateSchema.describe('queued or running: not done yet; succeeded, failed or cancelled: finished.'),
+  progress: z.number().min(0).max(1).optional().describe('0 to 1, when the provider reports it.'),
+  message: z.string().optional().describe('What the job is doing now, in words.'),
+  provider: z.string().optional().describe('Provider running the job, once chosen.'),
+  model: z.string().optional().describe('Model running the job, once chosen.'),
+  createdAt: z.string().describe('When the job was created (ISO 8601).'),
+  updatedAt: z.string().describe('When it last changed (ISO 8601).'),
+  providerCancelled: z.boolean().optional().describe("After cancel_job: whether the provider's own job was stopped (false: the provider has no cancel, and may still bill it)."),
+  error: z.object({ code: z.string().describe('Error code, e.g. rate_limited, invalid_request.'), message: z.string().describe('What went wrong.') }).optional().describe('Why the job failed.'),
+});
+
+/**
+ * One shape for a finished result and for a handle: `job` is always there; the rest is there
+ * once the job succeeded (a handle carries only `job`, plus provider and model once known).
+ */
 export const GenerationOutputSchema = z.object({
-  provider: z.string().describe('Provider that produced the result.'),
-  model: z.string().describe('Model that produced the result.'),
-  artifacts: z.array(ArtifactOutputSchema).describe('Files produced, stored as MCP resources.'),
+  job: JobHandleSchema.describe('The job behind this call. While state is queued or running, call get_job with job.id for the result.'),
+  provider: z.string().optional().describe('Provider that produced the result.'),
+  model: z.string().optional().describe('Model that produced the result.'),
+  artifacts: z.array(ArtifactOutputSchema).optional().describe('Files produced, stored as MCP resources (present once the job succeeded).'),
   text: z.string().optional().describe('Text produced.'),
   usage: z
     .object({
@@ -105,7 +137,7 @@ export const GenerationOutputSchema = z.object({
     .optional()
     .describe('Usage and cost, where known.'),
   warnings: z.array(z.string()).optional().describe('Things worth knowing: fallbacks, ignored options, filtered outputs.'),
-  telemetry: TelemetryOutputSchema.describe('How the call went.'),
+  telemetry: TelemetryOutputSchema.optional().describe('How the call went (present once the job succeeded).'),
 });
 
 export type GenerationOutput = z.infer<typeof GenerationOutputSchema>;

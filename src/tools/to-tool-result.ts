@@ -1,28 +1,71 @@
 /**
- * The one place that turns results and errors into MCP tool results: a resource_link
- * per artifact (plus inline media only when small), structuredContent matching
- * GenerationOutputSchema, and telemetry in _meta.
+ * The one place that turns jobs, results and errors into MCP tool results: a resource_link per
+ * artifact (plus inline media only when small), structuredContent matching
+ * GenerationOutputSchema — always with the `job` — and telemetry in _meta.
  */
 import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/server';
 import { artifactName, type ArtifactRecord } from '../artifacts/store.js';
-import type { ProviderTelemetry, Usage } from '../providers/base.js';
+import type { JobRecord, JobResult } from '../jobs/job-record.js';
 import { ProviderError, toProviderError } from '../providers/errors.js';
 import { redactSecrets } from '../util/logger.js';
 import type { GenerationOutput } from './schemas.js';
 
-export interface StoredGeneration {
-  artifacts: { record: ArtifactRecord; inline?: Buffer }[];
-  text?: string;
-  usage?: Usage;
-  warnings?: string[];
-  telemetry: ProviderTelemetry;
+export type JobHandle = GenerationOutput['job'];
+
+export function jobHandle(job: JobRecord): JobHandle {
+  return {
+    id: job.id,
+    state: job.state,
+    ...(job.progress !== undefined ? { progress: job.progress } : {}),
+    ...(job.message ? { message: job.message } : {}),
+    ...(job.provider ? { provider: job.provider } : {}),
+    ...(job.model ? { model: job.model } : {}),
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    ...(job.providerCancelled !== undefined ? { providerCancelled: job.providerCancelled } : {}),
+    ...(job.error ? { error: { code: job.error.code, message: redactSecrets(job.error.message) } } : {}),
+  };
 }
 
-export function toGenerationResult(g: StoredGeneration): CallToolResult {
+/**
+ * What a tool answers for a job as it now stands: the full result once it succeeded, the error
+ * once it failed, and otherwise a handle telling the agent how to get the result.
+ * `inline` holds the bytes of small media worth showing inline, by artifact id.
+ */
+export function toJobResult(job: JobRecord, inline: ReadonlyMap<string, Buffer> = new Map()): CallToolResult {
+  switch (job.state) {
+    case 'succeeded':
+      return toGenerationResult(job, job.result!, inline);
+    case 'failed':
+      return withJob(toErrorResult(new ProviderError(job.error!)), job);
+    case 'cancelled':
+      return {
+        content: [{ type: 'text', text: `Job ${job.id} was cancelled${job.providerCancelled === false && job.providerJob ? `; ${job.providerJob.providerId} offers no cancel, so its job may still finish (and be billed) there` : ''}.` }],
+        structuredContent: { job: jobHandle(job) },
+      };
+    default:
+      return {
+        content: [{ type: 'text', text: pendingText(job) }],
+        structuredContent: { job: jobHandle(job), ...(job.provider ? { provider: job.provider } : {}), ...(job.model ? { model: job.model } : {}) },
+      };
+  }
+}
+
+function pendingText(job: JobRecord): string {
+  const where = job.provider ? ` on ${job.provider}${job.model ? `/${job.model}` : ''}` : '';
+  const progress = job.progress !== undefined ? `, ${Math.round(job.progress * 100)} % done` : '';
+  return (
+    `Job ${job.id} is still ${job.state}${where}${progress}${job.message ? ` (${job.message})` : ''}. It keeps running on the server. ` +
+    `Call get_job with job_id "${job.id}" (and wait_seconds) to get the result when it is ready, or cancel_job to stop it.`
+  );
+}
+
+function toGenerationResult(job: JobRecord, g: JobResult, inline: ReadonlyMap<string, Buffer>): CallToolResult {
   const structured: GenerationOutput = {
+    job: jobHandle(job),
     provider: g.telemetry.providerId,
     model: g.telemetry.model,
-    artifacts: g.artifacts.map(({ record: r }) => ({
+    artifacts: g.artifacts.map((r) => ({
       uri: r.uri,
       mimeType: r.mimeType,
       size: r.size,
@@ -46,7 +89,7 @@ export function toGenerationResult(g: StoredGeneration): CallToolResult {
 
   const content: ContentBlock[] = [];
   if (g.text !== undefined) content.push({ type: 'text', text: g.text });
-  for (const { record, inline } of g.artifacts) {
+  for (const record of g.artifacts) {
     content.push({
       type: 'resource_link',
       uri: record.uri,
@@ -55,8 +98,9 @@ export function toGenerationResult(g: StoredGeneration): CallToolResult {
       size: record.size,
       description: describeArtifact(record),
     });
-    if (inline && record.mimeType.startsWith('image/')) content.push({ type: 'image', data: inline.toString('base64'), mimeType: record.mimeType });
-    if (inline && record.mimeType.startsWith('audio/')) content.push({ type: 'audio', data: inline.toString('base64'), mimeType: record.mimeType });
+    const bytes = inline.get(record.id);
+    if (bytes && record.mimeType.startsWith('image/')) content.push({ type: 'image', data: bytes.toString('base64'), mimeType: record.mimeType });
+    if (bytes && record.mimeType.startsWith('audio/')) content.push({ type: 'audio', data: bytes.toString('base64'), mimeType: record.mimeType });
   }
   const summary = summaryLine(g);
   if (summary) content.push({ type: 'text', text: summary });
@@ -77,6 +121,10 @@ export function toErrorResult(err: unknown): CallToolResult {
   };
 }
 
+function withJob(result: CallToolResult, job: JobRecord): CallToolResult {
+  return { ...result, structuredContent: { job: jobHandle(job) } };
+}
+
 function describeArtifact(r: ArtifactRecord): string {
   const parts = [`${r.mimeType}, ${formatBytes(r.size)}`];
   if (r.width && r.height) parts.push(`${r.width}×${r.height}`);
@@ -85,7 +133,7 @@ function describeArtifact(r: ArtifactRecord): string {
   return parts.join(', ');
 }
 
-function summaryLine(g: StoredGeneration): string | undefined {
+function summaryLine(g: JobResult): string | undefined {
   const bits = [`${g.telemetry.providerId}/${g.telemetry.model}`, `${g.telemetry.latencyMs} ms`];
   if (g.telemetry.attempts > 1) bits.push(`${g.telemetry.attempts} attempts`);
   if (g.telemetry.fallbackFrom) bits.push(`fell back from ${g.telemetry.fallbackFrom.join(', ')}`);
@@ -93,7 +141,7 @@ function summaryLine(g: StoredGeneration): string | undefined {
   const warn = g.warnings?.length ? `\nWarnings: ${g.warnings.join(' | ')}` : '';
   // Text answers already carry the text; the summary is for file-producing tools.
   if (g.text !== undefined && !g.artifacts.length) return undefined;
-  const files = g.artifacts.map((a) => a.record.path ?? a.record.uri).join('\n');
+  const files = g.artifacts.map((a) => a.path ?? a.uri).join('\n');
   return `Generated ${g.artifacts.length} file${g.artifacts.length === 1 ? '' : 's'} (${bits.join(', ')}):\n${files}${warn}`;
 }
 

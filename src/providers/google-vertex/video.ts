@@ -21,8 +21,13 @@ import { PROVIDER_ID } from './models.js';
 /** Named `extra` options for video (everything else is merged into the request body). */
 const VIDEO_EXTRA = ['person_generation', 'enhance_prompt'] as const;
 
-/** What we keep about a running Veo job: plain JSON. */
+/**
+ * What we keep about a running Veo job: plain JSON, stored with the job. `v` is its version:
+ * `asJob` reads every version this code ever wrote (v0 had no `v`), so a job stored by one
+ * release is resumed by the next.
+ */
 interface VeoJob {
+  v: 1;
   /** `projects/…/publishers/google/models/<model>/operations/<id>` */
   name: string;
   model: string;
@@ -86,6 +91,7 @@ export function createVertexVideo(deps: VertexDeps): LongRunningService<VideoOpt
       const op = await vertexCall(deps, ctx, call.trace, () => ai.models.generateVideos(params));
       if (!op.name) throw new ProviderError({ code: 'unavailable', providerId: PROVIDER_ID, requestId: headerRequestId(call.trace), message: 'Vertex AI started a Veo job but returned no operation name.' });
       const job: VeoJob = {
+        v: 1,
         name: op.name,
         model: choice.model,
         location: choice.location,
@@ -95,7 +101,7 @@ export function createVertexVideo(deps: VertexDeps): LongRunningService<VideoOpt
         warnings,
       };
       ctx.logger.debug({ provider: PROVIDER_ID, model: choice.model, operation: op.name }, 'veo job started');
-      return { operation: { ...job } };
+      return { operation: { ...job } satisfies Operation };
     },
 
     async status(operation: Operation, ctx: CallContext): Promise<OperationStatus> {
@@ -107,8 +113,11 @@ export function createVertexVideo(deps: VertexDeps): LongRunningService<VideoOpt
       const op = await vertexCall(deps, ctx, call.trace, () =>
         ai.operations.getVideosOperation({ operation: current, config: { abortSignal: call.abortSignal, httpOptions: call.httpOptions } }),
       );
-      // The job's own failure: a google.rpc.Status with a gRPC code, mapped like every other error.
-      if (op.error) throw toVertexError(new OperationFailure(op.error), { secrets: deps.secrets, signal: ctx.signal });
+      // The job's own failure is a value: a google.rpc.Status with a gRPC code, mapped like every other error.
+      if (op.error) {
+        const failure = toVertexError(new OperationFailure(op.error), { secrets: deps.secrets });
+        return { state: 'failed', code: failure.code, message: failure.message };
+      }
       if (!op.done) {
         const seconds = Math.round((Date.now() - job.startedAt) / 1000);
         const percent = field(op.metadata, 'progressPercent');
@@ -118,17 +127,20 @@ export function createVertexVideo(deps: VertexDeps): LongRunningService<VideoOpt
           message: `google-vertex: ${job.model} generating (${seconds} s)`,
         };
       }
+      const filtered = allFiltered(op);
+      if (filtered) return { state: 'failed', code: 'content_filtered', message: contentFiltered(filtered).message };
       return { state: 'done', result: await finished(deps, job, op, ctx) };
     },
 
     /**
      * Vertex exposes no cancel for Veo prediction operations (the SDK has none, and the
      * generic operations:cancel is not offered for publisher-model jobs), so the job runs
-     * to its end on Google's side; polling stops, which is what the runner needs.
+     * to its end on Google's side, and is billed; only our polling stops.
      */
-    async cancel(operation: Operation, ctx: CallContext): Promise<void> {
+    async cancel(operation: Operation, ctx: CallContext): Promise<boolean> {
       const job = asJob(operation);
       ctx.logger.info({ provider: PROVIDER_ID, model: job.model, operation: job.name }, 'veo job abandoned: Vertex AI offers no cancel for it, it will finish (and bill) on its own');
+      return false;
     },
   };
 }
@@ -152,9 +164,6 @@ async function finished(deps: VertexDeps, job: VeoJob, op: GenerateVideosOperati
   const filteredCount = response?.raiMediaFilteredCount ?? 0;
   const reasons = response?.raiMediaFilteredReasons ?? [];
   if (!artifacts.length) {
-    if (filteredCount > 0 || reasons.length) {
-      throw contentFiltered(`all videos were filtered${reasons.length ? `: ${reasons.join('; ')}` : ` (${filteredCount})`}`);
-    }
     throw new ProviderError({ code: 'internal', providerId: PROVIDER_ID, message: `The Veo job ${job.name} finished without videos.` });
   }
   if (artifacts.length < job.count && !filteredCount && !reasons.length) warnings.push(`Veo returned ${artifacts.length} of ${job.count} requested videos.`);
@@ -171,12 +180,23 @@ async function finished(deps: VertexDeps, job: VeoJob, op: GenerateVideosOperati
   };
 }
 
+/** The reason every video of a finished job was filtered out, or undefined when one survived. */
+function allFiltered(op: GenerateVideosOperation): string | undefined {
+  const response = op.response;
+  const survived = (response?.generatedVideos ?? []).some((g) => g.video?.videoBytes || g.video?.uri);
+  const count = response?.raiMediaFilteredCount ?? 0;
+  const reasons = response?.raiMediaFilteredReasons ?? [];
+  if (survived || (!count && !reasons.length)) return undefined;
+  return `all videos were filtered${reasons.length ? `: ${reasons.join('; ')}` : ` (${count})`}`;
+}
+
 function asJob(operation: Operation): VeoJob {
   const { name, model, location, count, durationSeconds, startedAt, warnings } = operation;
   if (typeof name !== 'string' || typeof model !== 'string' || typeof location !== 'string') {
     throw new ProviderError({ code: 'internal', providerId: PROVIDER_ID, message: 'Not a google-vertex Veo operation (name, model and location expected).' });
   }
   return {
+    v: 1,
     name,
     model,
     location,

@@ -1,0 +1,88 @@
+/**
+ * A job is one generation call, from the moment it is accepted to its result: every tool call
+ * creates one, and it lives on after the call returns, a restart, or the death of the process
+ * that ran it. Records are plain JSON so any store (SQLite here, Redis for replicas) keeps them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ArtifactRecord } from '../artifacts/store.js';
+import type { Capability, JsonObject, Operation, ProviderTelemetry, Usage } from '../providers/base.js';
+import type { ErrorCode } from '../providers/errors.js';
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+export function isTerminal(state: JobState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+}
+
+/** What a finished job made: the same data a tool result is built from. */
+export interface JobResult {
+  artifacts: ArtifactRecord[];
+  text?: string;
+  usage?: Usage;
+  warnings?: string[];
+  telemetry: ProviderTelemetry;
+}
+
+export interface JobError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  providerId?: string;
+  status?: number;
+  requestId?: string;
+}
+
+/** The provider's accepted job: enough to poll it again from any process. */
+export interface ProviderJob {
+  providerId: string;
+  model: string;
+  operation: Operation;
+  /** Provider calls made up to the accepted start (retries and fallbacks included). */
+  attempts: number;
+  fallbackFrom?: string[];
+  warnings?: string[];
+}
+
+export interface JobRecord {
+  /** `job_` + 9 base-36 digits of ms since epoch + 16 random hex digits: sortable, unguessable. */
+  id: string;
+  /** The tool that created it (`generate_video`, …). */
+  tool: string;
+  capability: Capability;
+  /** The tool's arguments as validated, with inline file data replaced by its size. */
+  arguments: JsonObject;
+  state: JobState;
+  /** 0..1 when the provider reports it. */
+  progress?: number;
+  message?: string;
+  /** Set once a provider was chosen (at the first attempt), then once it accepted the job. */
+  provider?: string;
+  model?: string;
+  /** Long-running jobs only: set the moment the provider accepted the start, before anything else. */
+  providerJob?: ProviderJob;
+  result?: JobResult;
+  error?: JobError;
+  /** True when cancel_job reached the provider's own cancel; false when the provider has none. */
+  providerCancelled?: boolean;
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+  /** Epoch ms after which the job is given up (and cancelled at the provider where it can be). */
+  deadline: number;
+}
+
+const JOB_ID = /^job_[0-9a-z]{9}[0-9a-f]{16}$/;
+
+export function newJobId(now = Date.now()): string {
+  return `job_${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+}
+
+export function isJobId(id: string): boolean {
+  return JOB_ID.test(id);
+}
+
+/** The key sent to providers that take one on starts: the same on every attempt of one job. */
+export function idempotencyKeyFor(jobId: string): string {
+  return `mcp-providers-${jobId}`;
+}

@@ -1,0 +1,344 @@
+/**
+ * The job layer: every generation call becomes a persisted job before any provider is asked,
+ * runs in the background, stores its artifacts, and ends in a persisted result — whether or
+ * not a client is still waiting. A job the provider accepted survives a restart or the death
+ * of its process: leases say who polls it, and an orphan is taken over from its stored
+ * operation, never started again.
+ */
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { ArtifactRecord, ArtifactStore } from '../artifacts/store.js';
+import type { CallContext, Capability, JsonObject, OptionsByCapability, Prompt } from '../providers/base.js';
+import { ProviderError, toProviderError } from '../providers/errors.js';
+import type { PlanRequest } from '../registry/registry.js';
+import type { Runner, RunOutcome, StartedJob } from '../registry/runner.js';
+import type { Logger } from '../util/logger.js';
+import { sleep } from '../util/sleep.js';
+import { idempotencyKeyFor, isJobId, isTerminal, newJobId, type JobError, type JobRecord, type JobResult, type JobState } from './job-record.js';
+import type { JobStore } from './job-store.js';
+
+export interface JobRequest<C extends Capability> {
+  tool: string;
+  capability: C;
+  prompt: Prompt;
+  options: OptionsByCapability[C];
+  plan: PlanRequest;
+  /** The tool's validated arguments, kept with the job (inline file data is replaced by its size). */
+  arguments: Record<string, unknown>;
+}
+
+export interface JobsOptions {
+  store: JobStore;
+  runner: Runner;
+  artifacts: ArtifactStore;
+  logger: Logger;
+  /** How long a job may run before it is given up. */
+  jobTimeoutMs: number;
+  /** A lease lasts this long and is renewed at a third of it; a dead holder's jobs move on after it. */
+  leaseMs: number;
+}
+
+/** What a waiting caller hears between polls of the store. */
+export interface JobProgress {
+  fraction?: number;
+  message?: string;
+}
+
+/** Progress is written to the store at most this often (other processes read it from there). */
+const PROGRESS_WRITE_MS = 2_000;
+/** A waiter re-reads the store at least this often, for jobs another process runs. */
+const WAIT_POLL_MS = 500;
+/** A URL output whose download fails is fetched again from the same URL this many times, never paid for again. */
+const DOWNLOAD_ATTEMPTS = 3;
+
+export class Jobs {
+  /** `<host>/<pid>/<random>`: who holds a lease, and on this host whether that process still lives. */
+  readonly owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  readonly #events = new EventEmitter();
+  readonly #running = new Map<string, AbortController>();
+  readonly #progressWritten = new Map<string, number>();
+  #timer?: NodeJS.Timeout;
+  #stopping = false;
+  #stopped?: Promise<void>;
+
+  constructor(private readonly opts: JobsOptions) {
+    this.#events.setMaxListeners(0);
+  }
+
+  /** Starts renewing leases and taking over orphaned jobs (after a restart, or from a process that died). */
+  start(): void {
+    const every = Math.max(200, Math.floor(this.opts.leaseMs / 3));
+    const tick = () => void this.#maintain().catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'job maintenance failed'));
+    this.#timer = setInterval(tick, every);
+    this.#timer.unref();
+    // Soon, not at once: a v2 client's short-lived probe process should not grab jobs.
+    setTimeout(tick, Math.min(every, 1_000)).unref();
+  }
+
+  /**
+   * Stops without losing anything: quick calls still running are marked failed (their answer
+   * is gone), accepted provider jobs keep their stored operation and have their lease released,
+   * so the next process takes them over at once.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#stopping = true;
+      clearInterval(this.#timer);
+      for (const controller of this.#running.values()) controller.abort(new Error('server stopping'));
+      const until = Date.now() + 5_000;
+      while (this.#running.size && Date.now() < until) await sleep(20);
+    })();
+    return this.#stopped;
+  }
+
+  /** Settles once `stop()` has recorded how every running job was left; undefined while serving. */
+  get stopped(): Promise<void> | undefined {
+    return this.#stopped;
+  }
+
+  /** Persists the job, then runs it in the background. Resolves once the job is stored. */
+  async submit<C extends Capability>(req: JobRequest<C>): Promise<JobRecord> {
+    const now = new Date();
+    const job: JobRecord = {
+      id: newJobId(now.getTime()),
+      tool: req.tool,
+      capability: req.capability,
+      arguments: storableArguments(req.arguments),
+      state: 'queued',
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      deadline: now.getTime() + this.opts.jobTimeoutMs,
+    };
+    await this.opts.store.create(job);
+    await this.opts.store.acquireLease(job.id, { owner: this.owner, until: Date.now() + this.opts.leaseMs });
+    void this.#run(job, (ctx, hooks) => this.opts.runner.run(req.capability, req.prompt, req.options, req.plan, ctx, hooks), req.prompt.text);
+    return job;
+  }
+
+  get(id: string): Promise<JobRecord | undefined> {
+    return isJobId(id) ? this.opts.store.get(id) : Promise.resolve(undefined);
+  }
+
+  list(filter: { state?: JobState; limit: number }): Promise<JobRecord[]> {
+    return this.opts.store.list(filter);
+  }
+
+  /**
+   * Waits until the job ends, `ms` pass, or `signal` aborts, telling `onProgress` what the
+   * job reports meanwhile. Resolves to the job as it then stands.
+   */
+  async wait(id: string, ms: number, opts: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void } = {}): Promise<JobRecord | undefined> {
+    const until = Date.now() + ms;
+    const listener = (p: JobProgress) => opts.onProgress?.(p);
+    this.#events.on(`progress:${id}`, listener);
+    try {
+      for (;;) {
+        const job = await this.get(id);
+        if (!job || isTerminal(job.state) || Date.now() >= until || opts.signal?.aborted) return job;
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.#events.off(`changed:${id}`, done);
+            opts.signal?.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, Math.min(WAIT_POLL_MS, Math.max(0, until - Date.now())));
+          this.#events.once(`changed:${id}`, done);
+          opts.signal?.addEventListener('abort', done, { once: true });
+        });
+      }
+    } finally {
+      this.#events.off(`progress:${id}`, listener);
+    }
+  }
+
+  /**
+   * Cancels a job wherever it runs: the stored state becomes `cancelled` (the process polling
+   * it stops at its next poll), and the provider's own cancel is called where it has one.
+   */
+  async cancel(id: string, logger: Logger = this.opts.logger): Promise<JobRecord | undefined> {
+    const job = await this.get(id);
+    if (!job || isTerminal(job.state)) return job;
+    const cancelled = await this.#change(id, (cur) => ({ ...cur, state: 'cancelled', message: 'Cancelled.' }));
+    this.#running.get(id)?.abort(new Error('job cancelled'));
+    let providerCancelled = false;
+    const started = cancelled?.providerJob;
+    if (started) {
+      const ctx: CallContext = { signal: AbortSignal.timeout(15_000), progress: () => undefined, logger, deadline: Date.now() + 15_000 };
+      providerCancelled = await this.opts.runner.cancelAtProvider(job.capability, started.providerId, started.operation, ctx).catch((err: unknown) => {
+        logger.warn({ job: id, provider: started.providerId, err: toProviderError(err).message }, 'provider cancel failed');
+        return false;
+      });
+    }
+    const out = await this.opts.store.update(id, (cur) => ({ ...cur, providerCancelled, updatedAt: new Date().toISOString() }));
+    this.#events.emit(`changed:${id}`);
+    return out;
+  }
+
+  /** Runs (or resumes) one job to its end and records how it ended. */
+  async #run(job: JobRecord, body: (ctx: CallContext, hooks: Parameters<Runner['run']>[5]) => Promise<RunOutcome>, promptText?: string): Promise<void> {
+    const controller = new AbortController();
+    this.#running.set(job.id, controller);
+    const logger = this.opts.logger.child({ job: job.id, tool: job.tool });
+    const ctx: CallContext = {
+      signal: controller.signal,
+      progress: (p) => this.#progress(job.id, p),
+      logger,
+      deadline: job.deadline,
+      idempotencyKey: idempotencyKeyFor(job.id),
+    };
+    try {
+      await this.#change(job.id, (cur) => ({ ...cur, state: 'running' }));
+      const outcome = await body(ctx, {
+        onStarted: async (started) => {
+          await this.#change(job.id, (cur) => ({ ...cur, provider: started.providerId, model: started.model, providerJob: stored(started) }));
+        },
+        isCancelled: async () => (await this.opts.store.get(job.id))?.state === 'cancelled',
+      });
+      const artifacts = await this.#storeArtifacts(job, outcome, promptText ?? String(job.arguments.prompt ?? job.arguments.text ?? ''), controller.signal);
+      const result: JobResult = {
+        artifacts,
+        ...(outcome.result.text !== undefined ? { text: outcome.result.text } : {}),
+        ...(outcome.result.usage && Object.keys(outcome.result.usage).length ? { usage: outcome.result.usage } : {}),
+        ...(outcome.result.warnings?.length ? { warnings: outcome.result.warnings } : {}),
+        telemetry: outcome.telemetry,
+      };
+      await this.#change(job.id, (cur) => ({ ...cur, state: 'succeeded', provider: outcome.providerId, model: outcome.model, progress: 1, message: undefined, result }));
+      logger.info({ provider: outcome.providerId, model: outcome.model, latencyMs: outcome.telemetry.latencyMs, attempts: outcome.telemetry.attempts, artifacts: artifacts.length }, 'job succeeded');
+    } catch (err) {
+      const current = await this.opts.store.get(job.id);
+      if (this.#stopping && current?.providerJob) {
+        // The provider still works on it: leave it running for the next process to take over.
+        logger.info({ provider: current.providerJob.providerId }, 'job left for the next process to resume');
+      } else {
+        const error = this.#stopping ? stoppedError() : toProviderError(err);
+        await this.#change(job.id, (cur) => ({ ...cur, state: 'failed', message: undefined, error: jobError(error) }));
+        if (current?.state !== 'cancelled') logger.warn({ code: error.code, err: error.message }, 'job failed');
+      }
+    } finally {
+      this.#running.delete(job.id);
+      this.#progressWritten.delete(job.id);
+      await this.opts.store.releaseLease(job.id, this.owner).catch(() => undefined);
+    }
+  }
+
+  /** Provider outputs into the artifact store; a URL that fails to download is fetched again, the job is never restarted. */
+  async #storeArtifacts(job: JobRecord, outcome: RunOutcome, promptText: string, signal: AbortSignal): Promise<ArtifactRecord[]> {
+    const records: ArtifactRecord[] = [];
+    for (const artifact of outcome.result.artifacts) {
+      const meta = {
+        mimeType: artifact.mimeType,
+        provider: outcome.providerId,
+        model: outcome.model,
+        capability: job.capability,
+        prompt: promptText.slice(0, 1000),
+        width: artifact.width,
+        height: artifact.height,
+        durationSeconds: artifact.durationSeconds,
+        sourceUri: artifact.sourceUri ?? (artifact.source.kind === 'url' ? artifact.source.url : undefined),
+        telemetry: outcome.telemetry,
+      };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          records.push(await this.opts.artifacts.put(artifact.source, meta, signal));
+          break;
+        } catch (err) {
+          const error = toProviderError(err, outcome.providerId);
+          if (artifact.source.kind !== 'url' || !error.retryable || attempt >= DOWNLOAD_ATTEMPTS || signal.aborted) throw error;
+          this.opts.logger.warn({ job: job.id, attempt, err: error.message }, 'downloading a generated file failed; fetching it again');
+          await sleep(500 * attempt, signal);
+        }
+      }
+    }
+    return records;
+  }
+
+  #progress(id: string, p: JobProgress): void {
+    this.#events.emit(`progress:${id}`, p);
+    const last = this.#progressWritten.get(id) ?? 0;
+    if (Date.now() - last < PROGRESS_WRITE_MS) return;
+    this.#progressWritten.set(id, Date.now());
+    void this.#change(id, (cur) => ({ ...cur, ...(p.fraction !== undefined ? { progress: p.fraction } : {}), ...(p.message ? { message: p.message } : {}) })).catch(() => undefined);
+  }
+
+  /** One atomic change to a job that has not ended yet (a cancel elsewhere wins over a late result). */
+  async #change(id: string, change: (cur: JobRecord) => JobRecord): Promise<JobRecord | undefined> {
+    const out = await this.opts.store.update(id, (cur) => (isTerminal(cur.state) ? cur : { ...change(cur), updatedAt: new Date().toISOString() }));
+    this.#events.emit(`changed:${id}`);
+    return out;
+  }
+
+  /** Renews our leases; takes over orphans: resumes accepted provider jobs, fails calls whose answer is lost. */
+  async #maintain(): Promise<void> {
+    if (this.#stopping) return;
+    const until = Date.now() + this.opts.leaseMs;
+    for (const id of this.#running.keys()) await this.opts.store.acquireLease(id, { owner: this.owner, until });
+    for (const orphan of await this.opts.store.orphans(Date.now(), (owner) => this.#isDead(owner))) {
+      if (this.#running.has(orphan.id) || this.#stopping) continue;
+      if (!(await this.opts.store.acquireLease(orphan.id, { owner: this.owner, until }, { deadOwner: (o) => this.#isDead(o) }))) continue;
+      if (Date.now() >= orphan.deadline && !orphan.providerJob) {
+        await this.#change(orphan.id, (cur) => ({ ...cur, state: 'failed', error: jobError(stoppedError()) }));
+        await this.opts.store.releaseLease(orphan.id, this.owner);
+        continue;
+      }
+      if (!orphan.providerJob) {
+        // A quick call (or a start the provider never confirmed): its answer went with the process.
+        await this.#change(orphan.id, (cur) => ({ ...cur, state: 'failed', error: jobError(stoppedError()) }));
+        await this.opts.store.releaseLease(orphan.id, this.owner);
+        this.opts.logger.warn({ job: orphan.id, tool: orphan.tool }, 'job interrupted by a restart; marked failed');
+        continue;
+      }
+      const started = orphan.providerJob;
+      this.opts.logger.info({ job: orphan.id, provider: started.providerId }, 'resuming job from its stored operation');
+      void this.#run(orphan, (ctx, hooks) => this.opts.runner.resume(orphan.capability, { ...started, startedAt: Date.parse(orphan.createdAt) }, ctx, hooks));
+    }
+  }
+
+  /** On this host, a lease holder whose process is gone is dead now, not when its lease runs out. */
+  #isDead(owner: string): boolean {
+    const [host, pid] = owner.split('/');
+    if (host !== hostname() || owner === this.owner) return false;
+    const n = Number(pid);
+    if (!Number.isInteger(n) || n <= 0) return false;
+    try {
+      process.kill(n, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+}
+
+function stored(started: StartedJob): JobRecord['providerJob'] {
+  return {
+    providerId: started.providerId,
+    model: started.model,
+    operation: started.operation,
+    attempts: started.attempts,
+    ...(started.fallbackFrom ? { fallbackFrom: started.fallbackFrom } : {}),
+    ...(started.warnings ? { warnings: started.warnings } : {}),
+  };
+}
+
+function stoppedError(): ProviderError {
+  return new ProviderError({ code: 'unavailable', message: 'The server stopped before this call finished, and its answer was lost; call again.' });
+}
+
+function jobError(error: ProviderError): JobError {
+  return {
+    code: error.code,
+    message: error.message,
+    retryable: error.retryable,
+    ...(error.providerId ? { providerId: error.providerId } : {}),
+    ...(error.status ? { status: error.status } : {}),
+    ...(error.requestId ? { requestId: error.requestId } : {}),
+  };
+}
+
+/** The arguments as JSON, with inline base64 file data replaced by its length (a job record is no place for a 20 MB image). */
+function storableArguments(args: Record<string, unknown>): JsonObject {
+  return JSON.parse(
+    JSON.stringify(args, (key, value: unknown) => (key === 'data' && typeof value === 'string' && value.length > 256 ? `<${value.length} base64 characters>` : value)),
+  ) as JsonObject;
+}
