@@ -38,9 +38,10 @@ export function checkHost(hostHeader: string | undefined, allowedHostnames: read
  */
 export function checkOrigin(origin: string | undefined, allowedOrigins: readonly string[]): GuardResult {
   if (origin === undefined) return OK;
-  // `null` is the opaque origin (sandboxed frames, file: pages): it names no site, so it is never allowed.
-  if (origin !== 'null' && !isSerializedOrigin(origin)) return { ok: false, status: 403, message: 'Invalid Origin header' };
-  return origin !== 'null' && allowedOrigins.includes(origin) ? OK : { ok: false, status: 403, message: `Origin not allowed: ${origin}` };
+  // `null` is the opaque origin (sandboxed frames, file: pages): it names no site, so it is never allowed, even if listed.
+  const opaque = origin === 'null';
+  if (!opaque && !isSerializedOrigin(origin)) return { ok: false, status: 403, message: 'Invalid Origin header' };
+  return !opaque && allowedOrigins.includes(origin) ? OK : { ok: false, status: 403, message: `Origin not allowed: ${origin}` };
 }
 
 /** `http://localhost:8765` is; `localhost:8765`, `http://localhost:8765/` and `HTTP://LOCALHOST:8765` are not. */
@@ -77,6 +78,12 @@ export function tokenDigest(token: string): Buffer {
 /** A JSON-RPC error body for refusals outside any request (id null unless known). */
 export function rpcError(code: number, message: string, id: string | number | null = null) {
   return { jsonrpc: '2.0' as const, error: { code, message }, id };
+}
+
+/** The id of a parsed JSON-RPC request body, for a refusal to answer it by; null when there is none. */
+export function requestIdOf(body: unknown): string | number | null {
+  const id = (body as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
 /** Wraps a check as Express middleware that answers a refusal with a JSON-RPC error body. */

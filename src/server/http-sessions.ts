@@ -10,7 +10,7 @@ import type { Request, Response } from 'express';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
 import type { Logger } from '../util/logger.js';
-import { rpcError } from './http-guards.js';
+import { requestIdOf, rpcError } from './http-guards.js';
 
 export interface LegacySessionOptions {
   /** Builds the server instance for one new session. */
@@ -53,7 +53,7 @@ export class LegacySessions {
       return;
     }
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
-      res.status(400).json(rpcError(-32000, 'No session: send initialize first (or speak MCP 2026-07-28, which needs none)', requestId(body)));
+      res.status(400).json(rpcError(-32000, 'No session: send initialize first (or speak MCP 2026-07-28, which needs none)', requestIdOf(body)));
       return;
     }
     if (this.#sessions.size >= this.options.maxSessions) {
@@ -61,7 +61,7 @@ export class LegacySessions {
       res
         .status(503)
         .set('Retry-After', String(FULL_RETRY_AFTER_S))
-        .json(rpcError(-32000, `Server is full: ${this.options.maxSessions} sessions are open (MCP_PROVIDERS_MAX_SESSIONS). Retry in ${FULL_RETRY_AFTER_S} s.`, requestId(body)));
+        .json(rpcError(-32000, `Server is full: ${this.options.maxSessions} sessions are open (MCP_PROVIDERS_MAX_SESSIONS). Retry in ${FULL_RETRY_AFTER_S} s.`, requestIdOf(body)));
       return;
     }
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
@@ -89,9 +89,4 @@ export class LegacySessions {
       if (lastSeen < cutoff) void transport.close().catch(() => undefined);
     }
   }
-}
-
-function requestId(body: unknown): string | number | null {
-  const id = (body as { id?: unknown } | undefined)?.id;
-  return typeof id === 'string' || typeof id === 'number' ? id : null;
 }

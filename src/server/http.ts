@@ -13,7 +13,7 @@ import type { Core } from '../tools/deps.js';
 import { PACKAGE } from '../util/package.js';
 import { createServer } from './create-server.js';
 import { artifactDownloadHandler } from './downloads.js';
-import { checkBearer, checkHost, checkOrigin, guard, isLoopback, rpcError, sameServerOrigins, tokenDigest } from './http-guards.js';
+import { checkBearer, checkHost, checkOrigin, guard, isLoopback, requestIdOf, rpcError, sameServerOrigins, tokenDigest } from './http-guards.js';
 import { LegacySessions } from './http-sessions.js';
 
 export { isLoopback } from './http-guards.js';
@@ -58,10 +58,12 @@ export function allowedHostnames(opts: HttpOptions): string[] | undefined {
 
 export interface HttpApp {
   app: express.Express;
-  /** In-flight /mcp exchanges (POST and DELETE; the standalone GET stream lasts a session and is not counted). */
+  /** Open /mcp exchanges (POST and DELETE; the standalone GET stream lasts a session and is not counted). */
   inFlight(): number;
   /** From now on new /mcp requests are refused with 503 while the running ones finish. */
   startDraining(): void;
+  /** Last resort for calls that ignored cancellation: answers each exchange still open with a JSON-RPC error. */
+  answerUnfinished(): void;
   close(): Promise<void>;
 }
 
@@ -86,18 +88,29 @@ export function createHttpApp(core: Core, opts: HttpOptions): HttpApp {
   const digest = opts.authToken ? tokenDigest(opts.authToken) : undefined;
   const auth = guard((req) => (digest ? checkBearer(req.header('authorization'), digest) : { ok: true }));
 
+  // A request begun before the drain is served and tracked until its answer is out (POST and
+  // DELETE; the standalone GET stream lasts a session and is not). One begun during the drain is
+  // refused once its body is read, so the refusal carries its id.
   let draining = false;
-  let inFlight = 0;
-  const counted = (req: Request, res: Response, next: NextFunction) => {
-    if (draining) {
-      res.status(503).set('Retry-After', '5').set('Connection', 'close').json(rpcError(-32000, 'The server is shutting down; call again in a moment'));
-      return;
-    }
-    if (req.method !== 'GET') {
-      inFlight++;
-      res.once('close', () => inFlight--);
+  const open = new Map<Response, string | number | null>();
+  const admit = (req: Request, res: Response, next: NextFunction) => {
+    res.locals.admitted = !draining;
+    if (!draining && req.method !== 'GET') {
+      open.set(res, null);
+      res.once('close', () => open.delete(res));
     }
     next();
+  };
+  const refuseWhileDraining = (req: Request, res: Response, next: NextFunction) => {
+    if (res.locals.admitted) {
+      if (open.has(res)) open.set(res, requestIdOf(req.body));
+      return next();
+    }
+    res
+      .status(503)
+      .set('Retry-After', '5')
+      .set('Connection', 'close')
+      .json(rpcError(-32000, 'The server is shutting down; call again in a moment', requestIdOf(req.body)));
   };
 
   const modern = createMcpHandler((rc) => createServer(core, rc.era), {
@@ -113,7 +126,7 @@ export function createHttpApp(core: Core, opts: HttpOptions): HttpApp {
     logger,
   });
 
-  app.use('/mcp', auth, counted, express.json({ limit: config.maxMessageBytes, type: ['application/json', 'application/*+json'] }));
+  app.use('/mcp', auth, admit, express.json({ limit: config.maxMessageBytes, type: ['application/json', 'application/*+json'] }), refuseWhileDraining);
   app.post('/mcp', async (req, res) => {
     const legacy = await isLegacyRequest(await toWebRequest(req, req.body), req.body);
     await (legacy ? sessions.handle(req, res, req.body) : modernNode(req, res, req.body));
@@ -150,9 +163,18 @@ export function createHttpApp(core: Core, opts: HttpOptions): HttpApp {
 
   return {
     app,
-    inFlight: () => inFlight,
+    inFlight: () => open.size,
     startDraining: () => {
       draining = true;
+    },
+    answerUnfinished() {
+      if (open.size) logger.error({ open: open.size }, 'calls ignored cancellation; answering them with an error');
+      for (const [res, id] of open) {
+        const body = JSON.stringify(rpcError(-32000, 'The server shut down before the call finished; call again.', id));
+        if (!res.headersSent) res.status(503).set('Connection', 'close').type('application/json').end(body);
+        // Headers out, body not ended: an event stream (a JSON answer goes out in one piece), so the error is its last event.
+        else if (!res.writableEnded) res.end(`event: message\ndata: ${body}\n\n`);
+      }
     },
     async close() {
       await Promise.all([modern.close().catch(() => undefined), sessions.closeAll()]);
@@ -194,6 +216,7 @@ export async function startHttp(core: Core, opts: HttpOptions): Promise<StartedH
         core.logger.warn({ inFlight: http.inFlight(), drainMs }, 'drain time over; cancelling the calls still running');
         core.shutdown();
         await waitFor(() => http.inFlight() === 0, ANSWER_GRACE_MS);
+        http.answerUnfinished();
       }
       await http.close();
       server.closeAllConnections();
