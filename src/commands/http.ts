@@ -29,6 +29,7 @@ export async function runHttp(config: ServerConfig, args: { host?: string; port?
     return 2;
   }
   base ??= started.url.replace(/\/mcp$/, '');
+  core.jobs.start();
   core.logger.info({ mode: 'http', url: started.url, auth: !!opts.authToken, artifactDir: config.artifactDir }, 'mcp-providers ready');
   process.stderr.write(`mcp-providers listening on ${started.url}\n`);
   const signal = await new Promise<string>((resolve) => {

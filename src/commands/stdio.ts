@@ -21,10 +21,11 @@ export async function runStdio(config: ServerConfig): Promise<number> {
     transport,
     onerror: (err) => core.logger.warn({ err: err.message }, 'stdio transport error'),
   });
+  core.jobs.start();
   core.logger.info({ mode: 'stdio', artifactDir: config.artifactDir }, 'mcp-providers ready');
   // Ends with stdin, or when stdout fails (the client went away).
   await transport.closed;
-  core.shutdown();
+  await core.shutdown();
   await handle.close().catch(() => undefined);
   return 0;
 }

@@ -51,6 +51,8 @@ const PROGRESS_WRITE_MS = 2_000;
 const WAIT_POLL_MS = 500;
 /** A URL output whose download fails is fetched again from the same URL this many times, never paid for again. */
 const DOWNLOAD_ATTEMPTS = 3;
+/** On stop, how long running jobs get to record how they were left before stop records it for them. */
+const STOP_WAIT_MS = 1_000;
 
 export class Jobs {
   /** `<host>/<pid>/<random>`: who holds a lease, and on this host whether that process still lives. */
@@ -86,8 +88,14 @@ export class Jobs {
       this.#stopping = true;
       clearInterval(this.#timer);
       for (const controller of this.#running.values()) controller.abort(new Error('server stopping'));
-      const until = Date.now() + 5_000;
+      const until = Date.now() + STOP_WAIT_MS;
       while (this.#running.size && Date.now() < until) await sleep(20);
+      // A provider call that ignores its abort: record the outcome here rather than wait for it.
+      for (const id of this.#running.keys()) {
+        const job = await this.opts.store.get(id);
+        if (!job?.providerJob) await this.#change(id, (cur) => ({ ...cur, state: 'failed', error: jobError(stoppedError()) }));
+        await this.opts.store.releaseLease(id, this.owner).catch(() => undefined);
+      }
     })();
     return this.#stopped;
   }
@@ -322,7 +330,7 @@ function stored(started: StartedJob): JobRecord['providerJob'] {
 }
 
 function stoppedError(): ProviderError {
-  return new ProviderError({ code: 'unavailable', message: 'The server stopped before this call finished, and its answer was lost; call again.' });
+  return new ProviderError({ code: 'unavailable', message: 'The server shut down before the call finished; call again.' });
 }
 
 function jobError(error: ProviderError): JobError {

@@ -214,10 +214,11 @@ export async function startHttp(core: Core, opts: HttpOptions): Promise<StartedH
       await waitFor(() => http.inFlight() === 0, drainMs);
       if (http.inFlight() > 0) {
         core.logger.warn({ inFlight: http.inFlight(), drainMs }, 'drain time over; cancelling the calls still running');
-        core.shutdown();
+        void core.shutdown();
         await waitFor(() => http.inFlight() === 0, ANSWER_GRACE_MS);
         http.answerUnfinished();
       }
+      await core.shutdown();
       await http.close();
       server.closeAllConnections();
       await closed;

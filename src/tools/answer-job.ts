@@ -33,6 +33,7 @@ export async function answerJob(deps: ToolDeps, mcp: ServerContext, logger: Logg
   if (!job) throw new Error(`job ${jobId} vanished from the job store`);
   const result = toJobResult(job, await inlineMedia(deps, job));
   logLine(deps, mcp, logger, job.state === 'failed' ? 'warn' : 'info', {
+    tool: job.tool,
     job: job.id,
     provider: job.provider,
     model: job.model,

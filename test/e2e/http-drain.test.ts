@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start, type Emulator } from '../emulators/openai-compatible.js';
 import { connect, type AnyClient, type CallResult, type Revision } from '../helpers/clients.js';
 import { httpServer, testEnv, type HttpServer } from '../helpers/server-process.js';
+import { TOOL_NAMES } from '../helpers/tool-names.js';
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -209,7 +210,7 @@ describe('SIGTERM with nothing running', () => {
   it('exits at once', async () => {
     const srv = await serve();
     const client = await connect({ revision: '2025-11-25', transport: 'http', env: {}, url: srv.url });
-    expect(await client.listToolNames()).toHaveLength(6);
+    expect(await client.listToolNames()).toHaveLength(TOOL_NAMES.length);
     const { exited } = terminate(srv);
     const { code, ms } = await exited;
     console.log(`idle server with an open 2025 session: exited ${code} ${ms} ms after SIGTERM`);

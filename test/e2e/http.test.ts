@@ -10,6 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpClient, httpServer, runCli, testEnv, type HttpServer } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
+import { TOOL_NAMES } from '../helpers/tool-names.js';
 
 const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
 
@@ -45,10 +46,10 @@ describe('HTTP without a token (loopback)', () => {
     expect(await res.json()).toMatchObject({ status: 'ok', name: 'mcp-providers' });
   });
 
-  it('lists the six tools with descriptions and output schemas', async () => {
+  it('lists the tools with descriptions and output schemas', async () => {
     const client = await httpClient(srv.url);
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['generate_audio', 'generate_image', 'generate_text', 'generate_video', 'list_providers', 'tts']);
+    expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
     for (const t of tools) {
       expect(t.description).toBeTruthy();
       expect(t.outputSchema).toBeDefined();
@@ -202,7 +203,7 @@ describe('a client that never finishes its headers', () => {
       expect(srv.proc.exitCode).toBeNull();
       expect((await fetch(srv.url.replace('/mcp', '/healthz'))).status).toBe(200);
       const client = await httpClient(srv.url);
-      expect((await client.listTools()).tools).toHaveLength(6);
+      expect((await client.listTools()).tools).toHaveLength(TOOL_NAMES.length);
       await client.close();
     } finally {
       await srv.close();
@@ -247,7 +248,7 @@ describe('HTTP with MCP_PROVIDERS_AUTH_TOKEN', () => {
     expect((await rawPost(srv.url, { authorization: `Bearer ${TOKEN}x` })).status).toBe(401);
     expect((await rawPost(srv.url, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
     const client = await httpClient(srv.url, { authorization: `Bearer ${TOKEN}` });
-    expect((await client.listTools()).tools).toHaveLength(6);
+    expect((await client.listTools()).tools).toHaveLength(TOOL_NAMES.length);
     await client.close();
     expect(srv.stderr()).not.toContain(TOKEN);
   });

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, testEnv } from '../helpers/server-process.js';
+import { TOOL_NAMES } from '../helpers/tool-names.js';
 
 type Message = { id?: number | string | null; result?: Record<string, unknown>; error?: { code: number; message: string } };
 
@@ -150,6 +151,6 @@ describe('10,000 fuzzed calls', () => {
     console.log(`fuzz: ${lines.length} lines, ${ids.length} with ids; results ${outcomes.result}, tool errors ${outcomes.toolError}, JSON-RPC errors ${JSON.stringify(Object.fromEntries(outcomes.rpcError))}`);
     expect(s.proc.exitCode).toBeNull();
     const tools = await s.request('tools', 'tools/list');
-    expect((tools.result?.tools as unknown[]).length).toBe(6);
+    expect((tools.result?.tools as unknown[]).length).toBe(TOOL_NAMES.length);
   });
 });

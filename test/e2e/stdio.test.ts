@@ -3,6 +3,7 @@ import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcon
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRiffWave, sha256 } from '../helpers/wav.js';
 import { stdioClient, testEnv, type StdioSession } from '../helpers/server-process.js';
+import { GENERATION_TOOLS, TOOL_NAMES } from '../helpers/tool-names.js';
 
 const SECRET = 'sk-or-v1-e2e-secret-value-0123456789';
 let s: StdioSession;
@@ -15,12 +16,11 @@ afterAll(async () => {
   await s?.close();
 });
 
-const GENERATION_TOOLS = ['generate_text', 'generate_image', 'generate_video', 'generate_audio', 'tts'];
 
 describe('tools/list', () => {
-  it('lists exactly the six tools, each described, every field described, generation tools with an outputSchema', async () => {
+  it('lists exactly the nine tools, each described, every field described, generation tools with an outputSchema', async () => {
     const { tools } = await s.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([...GENERATION_TOOLS, 'list_providers'].sort());
+    expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
     for (const tool of tools) {
       expect(tool.description?.length, tool.name).toBeGreaterThan(40);
       const props = (tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>;

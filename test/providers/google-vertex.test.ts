@@ -123,7 +123,8 @@ async function runJob(svc: LongRunningService<VideoOptions>, options: VideoOptio
   for (let i = 0; i < 20; i++) {
     const s = await svc.status(operation, ctx);
     statuses.push(s);
-    if (s.state === 'done') return { operation, statuses, result: s.result };
+    if (s.state === 'done') return { operation, statuses, result: s.result, failed: undefined };
+    if (s.state === 'failed') return { operation, statuses, result: undefined as never, failed: s };
   }
   throw new Error('job did not finish');
 }
@@ -365,22 +366,33 @@ describe('API-key (express) mode', () => {
       expect(modelCalls(emu)).toHaveLength(0);
     });
 
-    it('a failed job maps its google.rpc.Status; an all-filtered job is content_filtered', async () => {
+    it('a job Vertex reports failed is a failed status (a value, not a throw) with its google.rpc.Status mapped; an all-filtered job is content_filtered', async () => {
       const svc = adapter.video as LongRunningService<VideoOptions>;
       emu.enqueueFault({ operationError: { code: 8, message: 'Quota exceeded for veo.' } });
-      const failed = await providerError(() => runJob(svc, videoOpts()));
-      expect(failed).toMatchObject({ code: 'rate_limited', retryable: true, message: expect.stringMatching(/RESOURCE_EXHAUSTED: Quota exceeded for veo/) });
+      const failed = await runJob(svc, videoOpts());
+      expect(failed.failed).toMatchObject({ state: 'failed', code: 'rate_limited', message: expect.stringMatching(/RESOURCE_EXHAUSTED: Quota exceeded for veo/) });
       emu.enqueueFault({ imagenFiltered: 'all' });
-      const filtered = await providerError(() => runJob(svc, videoOpts()));
-      expect(filtered).toMatchObject({ code: 'content_filtered', message: expect.stringMatching(/all videos were filtered: Unable to show generated videos/) });
+      const filtered = await runJob(svc, videoOpts());
+      expect(filtered.failed).toMatchObject({ state: 'failed', code: 'content_filtered', message: expect.stringMatching(/all videos were filtered: Unable to show generated videos/) });
     });
 
-    it('cancel is a logged no-op (Vertex has no cancel for Veo jobs)', async () => {
+    it('cancel sends nothing and says so: Vertex has no cancel for Veo jobs', async () => {
       const svc = adapter.video as LongRunningService<VideoOptions>;
       const { operation } = await svc.start({ text: 'x', attachments: [] }, videoOpts(), makeCtx());
       const before = emu.requests.length;
-      await svc.cancel(operation, makeCtx());
+      expect(await svc.cancel(operation, makeCtx())).toBe(false);
       expect(emu.requests.length).toBe(before);
+    });
+
+    it('the stored operation is versioned JSON, and an older one without a version still polls', async () => {
+      const svc = adapter.video as LongRunningService<VideoOptions>;
+      const { operation } = await svc.start({ text: 'x', attachments: [] }, videoOpts(), makeCtx());
+      expect(operation.v).toBe(1);
+      expect(JSON.parse(JSON.stringify(operation))).toEqual(operation);
+      const { v: _v, ...older } = operation;
+      let status = await svc.status(older, makeCtx());
+      for (let i = 0; i < 20 && status.state === 'pending'; i++) status = await svc.status(older, makeCtx());
+      expect(status.state).toBe('done');
     });
   });
 

@@ -16,6 +16,7 @@ import { PROVIDER_MODULES } from '../../src/providers/index.js';
 import type { ProviderModule } from '../../src/providers/base.js';
 import { createHttpApp, startHttp, type HttpOptions } from '../../src/server/http.js';
 import { testEnv } from '../helpers/server-process.js';
+import { TOOL_NAMES } from '../helpers/tool-names.js';
 
 const META = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -161,7 +162,7 @@ describe('2026-07-28: stateless', () => {
     expect(l.headers['mcp-session-id']).toBeUndefined();
     const tools = (l.json() as { id: number; result: { tools: { name: string }[] } });
     expect(tools.id).toBe(0);
-    expect(tools.result.tools.map((t) => t.name)).toEqual(['generate_text', 'generate_image', 'generate_video', 'generate_audio', 'tts', 'list_providers']);
+    expect(tools.result.tools.map((t) => t.name)).toEqual(TOOL_NAMES);
 
     const call = modern(1, 'tools/call', { name: 'list_providers', arguments: {} });
     const c = await post(url, call.headers, call.body);
@@ -201,7 +202,7 @@ describe('2025-11-25 session cap (MCP_PROVIDERS_MAX_SESSIONS)', () => {
       expect((await post(url, {}, initialize(9))).json()).toMatchObject({ id: 9, error: { code: -32000 } });
 
       for (const client of clients) {
-        expect((await client.listTools()).tools).toHaveLength(6);
+        expect((await client.listTools()).tools).toHaveLength(TOOL_NAMES.length);
         const res = await client.callTool({ name: 'list_providers', arguments: {} });
         expect(res.isError).toBeFalsy();
         expect(res.structuredContent).toMatchObject({ providers: expect.any(Array) });
@@ -210,7 +211,7 @@ describe('2025-11-25 session cap (MCP_PROVIDERS_MAX_SESSIONS)', () => {
       const list = modern(3, 'tools/list');
       const l = await post(url, list.headers, list.body);
       expect(l.status).toBe(200);
-      expect((l.json() as { result: { tools: unknown[] } }).result.tools).toHaveLength(6);
+      expect((l.json() as { result: { tools: unknown[] } }).result.tools).toHaveLength(TOOL_NAMES.length);
 
       // Ending a session frees its place.
       await (clients.shift()!.transport as LegacyHttp).terminateSession();
@@ -289,7 +290,7 @@ describe('Host, Origin and bearer guard both protocol legs alike', () => {
 });
 
 describe('shutdown with a call that ignores cancellation', () => {
-  it('answers it with a JSON-RPC error carrying its id (JSON on 2026-07-28, an SSE event on a 2025 session), and close() returns', async () => {
+  it('answers it with a failed job result (JSON on 2026-07-28, an SSE event on a 2025 session), and close() returns', async () => {
     // A provider that never answers and never looks at its abort signal.
     const stuck = async (): Promise<ProviderModule> => ({ id: 'local', load: async () => ({ text: { generate: () => new Promise<never>(() => {}) } }) });
     const config = loadConfig(testEnv({ LOCAL_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', MCP_PROVIDERS_LOG_LEVEL: 'silent' }));
@@ -311,13 +312,15 @@ describe('shutdown with a call that ignores cancellation', () => {
     const closedMs = Date.now() - t0;
     expect(closedMs).toBeLessThan(300 + 2_000 + 1_000);
 
-    const error = { code: -32000, message: 'The server shut down before the call finished; call again.' };
+    // The job layer records the stuck job as failed at shutdown, so both calls get a normal tool result saying so.
+    type Answer = { id: number; result: { isError: boolean; content: { text: string }[]; structuredContent: { job: { state: string } } } };
+    const text = 'unavailable: The server shut down before the call finished; call again.';
     const m = await modernAnswer;
-    expect(m.status).toBe(503);
-    expect(m.json()).toEqual({ jsonrpc: '2.0', error, id: 77 });
+    expect(m.status).toBe(200);
+    expect(m.json()).toMatchObject({ id: 77, result: { isError: true, content: [{ text }], structuredContent: { job: { state: 'failed' } } } } satisfies Answer);
     const l = await legacyAnswer;
     expect(l.status).toBe(200);
     expect(l.headers['content-type']).toBe('text/event-stream');
-    expect(l.json()).toEqual({ jsonrpc: '2.0', error, id: 5 });
+    expect(l.json()).toMatchObject({ id: 5, result: { isError: true, content: [{ text }], structuredContent: { job: { state: 'failed' } } } } satisfies Answer);
   });
 });

@@ -6,6 +6,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessClient, testCore } from '../helpers/in-process.js';
+import { TOOL_NAMES } from '../helpers/tool-names.js';
 
 type Schema = Record<string, unknown>;
 
@@ -44,8 +45,8 @@ describe.each(['2025-11-25', '2026-07-28'] as const)('tool schemas at %s', (revi
   });
   afterAll(() => close?.());
 
-  it('has the six tools, each with an input and an output schema', () => {
-    expect(tools.map((t) => t.name)).toEqual(['generate_text', 'generate_image', 'generate_video', 'generate_audio', 'tts', 'list_providers']);
+  it('has the nine tools, each with an input and an output schema', () => {
+    expect(tools.map((t) => t.name)).toEqual(TOOL_NAMES);
     for (const t of tools) expect(t.outputSchema, t.name).toBeDefined();
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CallContext, GenerationResult, LongRunningService, Operation } from '../../src/providers/base.js';
-import { ProviderError } from '../../src/providers/errors.js';
+import type { CallContext, GenerationResult, LongRunningService, Operation, ProviderModule } from '../../src/providers/base.js';
+import { ProviderError, type ErrorCode } from '../../src/providers/errors.js';
 import type { RetryPolicy } from '../../src/registry/config.js';
 import { Registry } from '../../src/registry/registry.js';
 import { Runner } from '../../src/registry/runner.js';
@@ -87,56 +87,98 @@ describe('runner', () => {
 });
 
 describe('long-running jobs', () => {
-  function longService(pollsUntilDone: number) {
-    const seen = { starts: 0, polls: 0, cancels: 0 };
-    const svc: LongRunningService<object> = {
-      pollIntervalMs: 5,
-      async start() {
-        seen.starts++;
-        return { operation: { name: 'op-1' } };
-      },
-      async status(op: Operation) {
-        seen.polls++;
-        if (seen.polls < pollsUntilDone) return { state: 'pending', progress: seen.polls / pollsUntilDone };
-        const result: GenerationResult = { model: 'v', artifacts: [], text: String(op.name) };
-        return { state: 'done', result };
-      },
-      async cancel() {
-        seen.cancels++;
-      },
-    };
-    const registry = new Registry(
-      [info('v', 1, { capabilities: ['video'], defaultModels: { video: 'v' } })],
-      { v: async () => ({ id: 'v', load: async () => ({ video: svc }) }) },
-      {},
-      {},
-      () => ({}) as never,
-    );
+  type Poll = 'pending' | 'done' | 'failed' | { throws: ErrorCode; status?: number };
+  /** A scripted long job per provider id: each status call takes the next step (the last repeats). */
+  function longServices(script: Record<string, Poll[]>) {
+    const seen: Record<string, { starts: number; polls: number; cancels: number }> = {};
+    const modules: Record<string, () => Promise<ProviderModule>> = {};
+    for (const [id, steps] of Object.entries(script)) {
+      const counts = (seen[id] = { starts: 0, polls: 0, cancels: 0 });
+      const svc: LongRunningService<object> = {
+        pollIntervalMs: 5,
+        async start() {
+          counts.starts++;
+          return { operation: { name: `${id}-op` } };
+        },
+        async status(op: Operation) {
+          counts.polls++;
+          const step = steps.length > 1 ? steps.shift()! : steps[0];
+          if (typeof step === 'object') throw new ProviderError({ code: step.throws, status: step.status, message: 'scripted poll failure', providerId: id });
+          if (step === 'pending') return { state: 'pending', progress: Math.min(1, counts.polls / 4) };
+          if (step === 'failed') return { state: 'failed', code: 'content_filtered', message: 'the provider filtered it' };
+          const result: GenerationResult = { model: 'v', artifacts: [], text: String(op.name) };
+          return { state: 'done', result };
+        },
+        async cancel() {
+          counts.cancels++;
+          return true;
+        },
+      };
+      modules[id] = async () => ({ id, load: async () => ({ video: svc }) });
+    }
+    const infos = Object.keys(script).map((id, i) => info(id, i + 1, { capabilities: ['video'], defaultModels: { video: 'v' } }));
+    const registry = new Registry(infos, modules, {}, {}, () => ({}) as never);
     return { seen, registry };
   }
+  const run = (registry: Registry, c = ctx()) => new Runner(registry, { ...policy, maxDelayMs: 5 }).run('video', prompt, { count: 1, extra: {} }, { fallback: true }, c);
 
   it('polls until done and reports progress', async () => {
-    const { seen, registry } = longService(4);
+    const { seen, registry } = longServices({ v: ['pending', 'pending', 'pending', 'done'] });
     const progress: (number | undefined)[] = [];
-    const runner = new Runner(registry, policy);
-    const out = await runner.run('video', prompt, { count: 1, extra: {} }, { fallback: true }, ctx(undefined, (p) => progress.push(p.fraction)));
-    expect(out.result.text).toBe('op-1');
-    expect(seen).toEqual({ starts: 1, polls: 4, cancels: 0 });
+    const out = await run(registry, ctx(undefined, (p) => progress.push(p.fraction)));
+    expect(out.result.text).toBe('v-op');
+    expect(seen.v).toEqual({ starts: 1, polls: 4, cancels: 0 });
     expect(progress).toEqual([0.25, 0.5, 0.75]);
   });
 
-  it('cancels the provider job when the client cancels, and stops polling', async () => {
-    const { seen, registry } = longService(1_000_000);
-    const ac = new AbortController();
+  it('retries failing polls — 503 five times, then a 400 — as polls: one start, the job succeeds', async () => {
+    const { seen, registry } = longServices({
+      v: [{ throws: 'unavailable', status: 503 }, { throws: 'unavailable', status: 503 }, { throws: 'unavailable', status: 503 }, { throws: 'unavailable', status: 503 }, { throws: 'unavailable', status: 503 }, { throws: 'invalid_request', status: 400 }, 'done'],
+      w: ['done'],
+    });
+    const out = await run(registry);
+    expect(out.providerId).toBe('v');
+    expect(seen.v.starts).toBe(1);
+    expect(seen.v.polls).toBe(7);
+    expect(seen.w.starts).toBe(0);
+  });
+
+  it('a job the provider reports failed is a failed call: no second start, no fallback', async () => {
+    const { seen, registry } = longServices({ v: ['pending', 'failed'], w: ['done'] });
+    await expect(run(registry)).rejects.toMatchObject({ code: 'content_filtered', providerId: 'v', message: 'the provider filtered it' });
+    expect(seen.v.starts).toBe(1);
+    expect(seen.w.starts).toBe(0);
+  });
+
+  it('hands the accepted operation to onStarted before the first poll', async () => {
+    const { seen, registry } = longServices({ v: ['done'] });
+    const order: string[] = [];
     const runner = new Runner(registry, policy);
-    const run = runner.run('video', prompt, { count: 1, extra: {} }, { fallback: true }, ctx(ac.signal, () => {
-      if (seen.polls === 3) ac.abort();
+    await runner.run('video', prompt, { count: 1, extra: {} }, { fallback: true }, ctx(), {
+      onStarted: async (job) => {
+        order.push(`started ${JSON.stringify(job.operation)} polls=${seen.v.polls}`);
+      },
+    });
+    expect(order).toEqual(['started {"name":"v-op"} polls=0']);
+  });
+
+  it('stops polling when aborted, leaving the cancel at the provider to the job layer', async () => {
+    const { seen, registry } = longServices({ v: ['pending'] });
+    const ac = new AbortController();
+    const out = run(registry, ctx(ac.signal, () => {
+      if (seen.v.polls === 3) ac.abort();
     }));
-    await expect(run).rejects.toBeInstanceOf(ProviderError);
-    await expect(run).rejects.toMatchObject({ code: 'cancelled' });
-    const pollsAtCancel = seen.polls;
-    expect(seen.cancels).toBe(1);
+    await expect(out).rejects.toMatchObject({ code: 'cancelled' });
+    const pollsAtCancel = seen.v.polls;
     await new Promise((r) => setTimeout(r, 50));
-    expect(seen.polls).toBe(pollsAtCancel);
+    expect(seen.v.polls).toBe(pollsAtCancel);
+    expect(seen.v.cancels).toBe(0);
+  });
+
+  it('at the deadline cancels the provider job and fails with timeout', async () => {
+    const { seen, registry } = longServices({ v: ['pending'] });
+    const c = { ...ctx(), deadline: Date.now() + 80 };
+    await expect(run(registry, c)).rejects.toMatchObject({ code: 'timeout' });
+    expect(seen.v).toMatchObject({ starts: 1, cancels: 1 });
   });
 });
