@@ -63,7 +63,7 @@ export async function httpServer(env: Record<string, string>, args: string[] = [
     proc,
     stderr: () => stderr,
     async close() {
-      if (proc.exitCode !== null) return;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
       await exited;
