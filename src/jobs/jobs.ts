@@ -60,6 +60,8 @@ export class Jobs {
   readonly #events = new EventEmitter();
   readonly #running = new Map<string, AbortController>();
   readonly #progressWritten = new Map<string, number>();
+  /** Jobs another process took over from us: ours ends without recording anything. */
+  readonly #handedOver = new Set<string>();
   #timer?: NodeJS.Timeout;
   #stopping = false;
   #stopped?: Promise<void>;
@@ -216,7 +218,9 @@ export class Jobs {
       logger.info({ provider: outcome.providerId, model: outcome.model, latencyMs: outcome.telemetry.latencyMs, attempts: outcome.telemetry.attempts, artifacts: artifacts.length }, 'job succeeded');
     } catch (err) {
       const current = await this.opts.store.get(job.id);
-      if (this.#stopping && current?.providerJob) {
+      if (this.#handedOver.delete(job.id)) {
+        logger.info('job left to the process that took it over');
+      } else if (this.#stopping && current?.providerJob) {
         // The provider still works on it: leave it running for the next process to take over.
         logger.info({ provider: current.providerJob.providerId }, 'job left for the next process to resume');
       } else {
@@ -228,6 +232,7 @@ export class Jobs {
       this.#running.delete(job.id);
       this.#progressWritten.delete(job.id);
       await this.opts.store.releaseLease(job.id, this.owner).catch(() => undefined);
+      this.#handedOver.delete(job.id);
     }
   }
 
@@ -281,7 +286,17 @@ export class Jobs {
   async #maintain(): Promise<void> {
     if (this.#stopping) return;
     const until = Date.now() + this.opts.leaseMs;
-    for (const id of this.#running.keys()) await this.opts.store.acquireLease(id, { owner: this.owner, until });
+    for (const [id, controller] of this.#running) {
+      // Lost (we stalled past the lease and another process took the job over): let it poll alone.
+      if (!(await this.opts.store.acquireLease(id, { owner: this.owner, until }, { deadOwner: (o) => this.#isDead(o) }))) {
+        const job = await this.opts.store.get(id);
+        if (job && !isTerminal(job.state)) {
+          this.opts.logger.warn({ job: id }, 'lease lost to another process; it polls the job now');
+          this.#handedOver.add(id);
+          controller.abort(new Error('lease lost'));
+        }
+      }
+    }
     for (const orphan of await this.opts.store.orphans(Date.now(), (owner) => this.#isDead(owner))) {
       if (this.#running.has(orphan.id) || this.#stopping) continue;
       if (!(await this.opts.store.acquireLease(orphan.id, { owner: this.owner, until }, { deadOwner: (o) => this.#isDead(o) }))) continue;
