@@ -1,16 +1,26 @@
 /**
- * The default artifact store: a local folder. `<id>.<ext>` holds the bytes and
- * `<id>.json` the metadata. Writes stream to a temp file, hashing on the way, then
- * rename — a crash never leaves a half file under a real name.
+ * The default artifact store: a local folder, which several server processes may share.
+ * `<id>.<ext>` holds the bytes and `<id>.json` the metadata (the sidecar); an artifact
+ * exists only when both do and the file has the recorded size.
+ *
+ * Crash safety: every record is written to a `.<id>…tmp` file, fsynced and renamed into
+ * place, in this order: media temp → media → sidecar temp → sidecar, then the folder is
+ * fsynced. A crash at any instant leaves either a complete artifact or leftovers that no
+ * reader shows (a temp file, or media without a sidecar). The first use of a store
+ * instance sweeps such leftovers once they are older than `sweepAgeMs`, the age that tells
+ * a dead writer's file from one another live process is writing right now; files being
+ * streamed have their mtime refreshed while they wait for bytes. Bad sidecars are skipped by
+ * `get` and `list`, never thrown: one broken record never breaks a listing.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactSource } from '../providers/base.js';
 import { ProviderError } from '../providers/errors.js';
+import type { Logger } from '../util/logger.js';
 import {
   artifactUri,
   extensionFor,
@@ -21,28 +31,72 @@ import {
   type ArtifactStore,
 } from './store.js';
 
+/** Leftovers younger than this may belong to a live writer (in any process) and are kept. */
+export const DEFAULT_SWEEP_AGE_MS = 60_000;
+
 export interface FsStoreOptions {
   dir: string;
   /** Largest file accepted from a URL source. */
   maxDownloadBytes?: number;
   /** Builds a download URL for a record (HTTP mode), if any. */
   urlFor?: (id: string) => string | undefined;
+  /** How old a leftover must be before the sweep deletes it (default one minute). */
+  sweepAgeMs?: number;
+  /** Where the sweep reports what it removed, and `list` what it skipped. */
+  logger?: Logger;
 }
+
+/** What one sweep did. */
+export interface SweepReport {
+  /** File names deleted, by reason. */
+  removed: {
+    /** `.<id>….tmp` files a writer left behind. */
+    temp: string[];
+    /** Media files that never got their sidecar. */
+    orphanMedia: string[];
+    /** Sidecars that are empty, not JSON or not a record, with their media if any. */
+    badSidecar: string[];
+    /** Sidecars whose media file is gone. */
+    missingMedia: string[];
+  };
+  /** Bytes freed. */
+  bytes: number;
+  /** Leftovers younger than the age threshold, left for their writer or a later sweep. */
+  kept: string[];
+}
+
+const SIDECAR = '.json';
+/** `<id>.<ext>`: a media file or a sidecar. */
+const ENTRY = /^([0-9a-z]{9}[0-9a-f]{12})\.([a-z0-9.]+)$/;
+/** Our temp files: media `.<id>.tmp`, sidecar `.<id>.json.tmp`. Other dot-files are not ours to delete. */
+const TEMP = /^\.[0-9a-z]{9}[0-9a-f]{12}(\.json)?\.tmp$/;
+const SHA256 = /^[0-9a-f]{64}$/;
 
 export class FsArtifactStore implements ArtifactStore {
   private ready?: Promise<void>;
+  private readonly sweepAgeMs: number;
 
-  constructor(private readonly opts: FsStoreOptions) {}
+  constructor(private readonly opts: FsStoreOptions) {
+    this.sweepAgeMs = Math.max(0, opts.sweepAgeMs ?? DEFAULT_SWEEP_AGE_MS);
+  }
 
-  private ensureDir(): Promise<void> {
-    this.ready ??= mkdir(this.opts.dir, { recursive: true, mode: 0o700 }).then(() => undefined);
+  /** Creates the folder and sweeps it, once per instance, on first use (so an unused store does no I/O). */
+  private ensureReady(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+      try {
+        await this.sweep();
+      } catch (err) {
+        this.opts.logger?.warn({ dir: this.opts.dir, err: (err as Error).message }, 'artifact sweep failed; leftovers stay until the next start');
+      }
+    })();
     return this.ready;
   }
 
   async put(source: ArtifactSource, meta: ArtifactMeta, signal?: AbortSignal): Promise<ArtifactRecord> {
-    await this.ensureDir();
+    await this.ensureReady();
     const id = newId();
-    const file = `${id}.${extensionFor(meta.mimeType)}`;
+    const file = mediaFileName(id, meta.mimeType);
     const finalPath = join(this.opts.dir, file);
     const tmpPath = join(this.opts.dir, `.${id}.tmp`);
     const hash = createHash('sha256');
@@ -56,9 +110,18 @@ export class FsArtifactStore implements ArtifactStore {
         done(null, chunk);
       },
     });
+    // 1. Media to its temp file, fsynced (so the name never points at unwritten blocks), then renamed.
     try {
       const input = await openSource(source, maxBytes, signal);
-      await pipeline(input, meter, createWriteStream(tmpPath, { mode: 0o600 }), { signal });
+      // A stalled source must not look like a dead writer's leftover to another process's sweep.
+      const keepAlive = setInterval(() => void utimes(tmpPath, new Date(), new Date()).catch(() => undefined), Math.max(1000, this.sweepAgeMs / 3));
+      keepAlive.unref();
+      try {
+        // `flush`: fsync before close, which the pipeline waits for.
+        await pipeline(input, meter, createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, flush: true }), { signal });
+      } finally {
+        clearInterval(keepAlive);
+      }
       await rename(tmpPath, finalPath);
     } catch (err) {
       await rm(tmpPath, { force: true });
@@ -73,28 +136,37 @@ export class FsArtifactStore implements ArtifactStore {
       createdAt: new Date().toISOString(),
       path: finalPath,
     };
-    await writeFile(join(this.opts.dir, `${id}.json`), JSON.stringify({ ...record, file }, null, 2), { mode: 0o600 });
+    // 2. The sidecar, the same way, last: its appearance is what makes the artifact exist.
+    try {
+      await writeAtomically(this.opts.dir, `${id}${SIDECAR}`, JSON.stringify({ ...record, file }, null, 2));
+    } catch (err) {
+      await rm(finalPath, { force: true });
+      throw err;
+    }
+    // 3. Both renames durable before the caller is told the artifact exists.
+    await syncDir(this.opts.dir);
     return this.withUrl(record);
   }
 
+  /**
+   * The record, or undefined when the id is unknown or its sidecar is unreadable. Its file is
+   * not checked here (read and stream answer undefined when it is gone), so a caller can tell
+   * "vanished file" from "unknown id".
+   */
   async get(id: string): Promise<ArtifactRecord | undefined> {
     if (!isArtifactId(id)) return undefined;
-    try {
-      const raw = JSON.parse(await readFile(join(this.opts.dir, `${id}.json`), 'utf8')) as ArtifactRecord & { file: string };
-      const { file, ...record } = raw;
-      // The path is rebuilt from the validated id and a known extension, not read back from disk.
-      return this.withUrl({ ...record, id, path: join(this.opts.dir, `${id}.${extensionFor(record.mimeType)}`) });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    await this.ensureReady();
+    const found = await this.load(id, false);
+    return found.kind === 'ok' ? this.withUrl(found.record) : undefined;
   }
 
   async read(id: string): Promise<{ record: ArtifactRecord; data: Buffer } | undefined> {
     const record = await this.get(id);
     if (!record?.path) return undefined;
     try {
-      return { record, data: await readFile(record.path) };
+      const data = await readFile(record.path);
+      // Not the bytes recorded (truncated by a crash of the machine, edited): not ours to serve.
+      return data.length === record.size ? { record, data } : undefined;
     } catch (err) {
       // A sidecar whose file has vanished is "not found", like an unknown id.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -110,6 +182,14 @@ export class FsArtifactStore implements ArtifactStore {
     // Once open, the descriptor keeps the bytes readable even if the file is unlinked.
     try {
       const handle = await open(record.path, 'r');
+      const size = await handle.stat().then((st) => st.size, async (err: unknown) => {
+        await handle.close();
+        throw err;
+      });
+      if (size !== record.size) {
+        await handle.close();
+        return undefined;
+      }
       return { record, stream: handle.createReadStream() };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -117,25 +197,243 @@ export class FsArtifactStore implements ArtifactStore {
     }
   }
 
+  /** Newest first; only complete artifacts. A page is filled past records that turn out broken. */
   async list({ cursor, limit }: { cursor?: string; limit: number }): Promise<ArtifactPage> {
-    await this.ensureDir();
+    await this.ensureReady();
     const ids = (await readdir(this.opts.dir))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => f.slice(0, -5))
+      .filter((f) => f.endsWith(SIDECAR))
+      .map((f) => f.slice(0, -SIDECAR.length))
       .filter(isArtifactId)
       .sort()
       .reverse();
-    const start = cursor ? ids.findIndex((id) => id < cursor) : 0;
-    if (start < 0) return { records: [] };
-    const pageIds = ids.slice(start, start + limit);
-    const records = (await Promise.all(pageIds.map((id) => this.get(id)))).filter((r): r is ArtifactRecord => !!r);
-    const more = start + limit < ids.length;
-    return { records, ...(more && pageIds.length ? { nextCursor: pageIds.at(-1) } : {}) };
+    let next = cursor ? ids.findIndex((id) => id < cursor) : 0;
+    if (next < 0 || limit <= 0) return { records: [] };
+    const records: ArtifactRecord[] = [];
+    while (records.length < limit && next < ids.length) {
+      const batch = ids.slice(next, next + (limit - records.length));
+      next += batch.length;
+      const loaded = await Promise.all(batch.map((id) => this.load(id).catch((err: Error) => ({ kind: 'error' as const, id, err }))));
+      for (const found of loaded) {
+        if (found.kind === 'ok') records.push(this.withUrl(found.record));
+        else if (found.kind === 'error') this.opts.logger?.warn({ id: found.id, err: found.err.message }, 'artifact record unreadable; left out of the list');
+      }
+    }
+    return { records, ...(next < ids.length && records.length ? { nextCursor: ids[next - 1] } : {}) };
+  }
+
+  /**
+   * Deletes what crashed writers left behind, once it is older than `sweepAgeMs` (a younger
+   * file may be another live process's write in progress): temp files, media files without a
+   * sidecar, sidecars that do not parse as a record (and their media), and sidecars whose media
+   * is gone. Anything whose name is not one of ours is left alone. Runs by itself on first use.
+   */
+  async sweep(): Promise<SweepReport> {
+    const dir = this.opts.dir;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const report: SweepReport = { removed: { temp: [], orphanMedia: [], badSidecar: [], missingMedia: [] }, bytes: 0, kept: [] };
+    const entries = await readdir(dir, { withFileTypes: true });
+    const sidecars = new Set<string>();
+    const media = new Map<string, string[]>();
+    const temps: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      if (TEMP.test(entry.name)) {
+        temps.push(entry.name);
+        continue;
+      }
+      const m = ENTRY.exec(entry.name);
+      if (!m) continue;
+      if (m[2] === SIDECAR.slice(1)) sidecars.add(m[1]);
+      else media.set(m[1], [...(media.get(m[1]) ?? []), entry.name]);
+    }
+    const now = Date.now();
+    /** Size of the file if it is old enough to delete, else undefined (young, or already gone). */
+    const oldEnough = async (name: string): Promise<number | undefined> => {
+      try {
+        const st = await lstat(join(dir, name));
+        if (now - st.mtimeMs >= this.sweepAgeMs) return st.size;
+        report.kept.push(name);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      return undefined;
+    };
+    const remove = async (name: string, size: number, into: string[]) => {
+      await rm(join(dir, name), { force: true });
+      into.push(name);
+      report.bytes += size;
+    };
+
+    /** One file's trouble (a permission, a race with another sweeper) must not stop the sweep. */
+    const guarded = async (name: string, step: () => Promise<void>) => {
+      try {
+        await step();
+      } catch (err) {
+        this.opts.logger?.warn({ file: name, err: (err as Error).message }, 'could not sweep an artifact leftover');
+      }
+    };
+
+    for (const name of temps) {
+      await guarded(name, async () => {
+        const size = await oldEnough(name);
+        if (size !== undefined) await remove(name, size, report.removed.temp);
+      });
+    }
+    for (const id of [...sidecars]) {
+      const name = `${id}${SIDECAR}`;
+      await guarded(name, async () => {
+        const found = await this.load(id);
+        if (found.kind === 'ok') return;
+        if (found.kind === 'missing') return void sidecars.delete(id);
+        const size = await oldEnough(name);
+        if (size === undefined) return;
+        if (found.kind === 'bad-size') {
+          // The bytes are there but not the ones recorded: hidden from readers, left for a person to look at.
+          this.opts.logger?.warn({ id, file: found.file, recorded: found.recorded, actual: found.actual }, 'artifact file does not have its recorded size; hidden, not deleted');
+          report.kept.push(name);
+          return;
+        }
+        // Sidecar first: once it is gone the media is a plain orphan, which the next step (or sweep) takes.
+        await remove(name, size, found.kind === 'bad' ? report.removed.badSidecar : report.removed.missingMedia);
+        sidecars.delete(id);
+      });
+    }
+    for (const [id, names] of media) {
+      if (sidecars.has(id)) continue;
+      for (const name of names) {
+        await guarded(name, async () => {
+          // Re-check: a live writer may have renamed its sidecar in since the folder was read.
+          if (await exists(join(dir, `${id}${SIDECAR}`))) return;
+          const size = await oldEnough(name);
+          if (size !== undefined) await remove(name, size, report.removed.orphanMedia);
+        });
+      }
+    }
+
+    const removed = Object.values(report.removed).flat();
+    if (removed.length) await syncDir(dir);
+    const log = this.opts.logger;
+    if (log) {
+      const counts = Object.fromEntries(Object.entries(report.removed).map(([k, v]) => [k, v.length]));
+      if (removed.length) log.info({ dir, removed: counts, bytes: report.bytes, files: removed.slice(0, 50), kept: report.kept.length }, 'swept artifact leftovers');
+      else log.debug({ dir, kept: report.kept.length }, 'artifact folder clean');
+    }
+    return report;
+  }
+
+  /** Reads and checks one record, and (with `checkMedia`) that its file is there at the recorded size; throws only for an I/O error. */
+  private async load(id: string, checkMedia = true): Promise<LoadResult> {
+    let text: string;
+    try {
+      text = await readFile(join(this.opts.dir, `${id}${SIDECAR}`), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+      throw err;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return { kind: 'bad' };
+    }
+    if (!isStoredRecord(raw, id)) return { kind: 'bad' };
+    const { file: _file, ...stored } = raw;
+    // The path is rebuilt from the validated id and a known extension, not read back from disk.
+    const path = join(this.opts.dir, mediaFileName(id, stored.mimeType));
+    const record: ArtifactRecord = { ...stored, id, uri: artifactUri(id), path };
+    if (!checkMedia) return { kind: 'ok', record };
+    let actual: number;
+    try {
+      const st = await lstat(path);
+      if (!st.isFile()) return { kind: 'no-media' };
+      actual = st.size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'no-media' };
+      throw err;
+    }
+    if (actual !== stored.size) return { kind: 'bad-size', file: path, recorded: stored.size, actual };
+    return { kind: 'ok', record };
   }
 
   private withUrl(record: ArtifactRecord): ArtifactRecord {
     const url = this.opts.urlFor?.(record.id);
     return url ? { ...record, url } : record;
+  }
+}
+
+type LoadResult =
+  | { kind: 'ok'; record: ArtifactRecord }
+  /** No sidecar: not an artifact (yet). */
+  | { kind: 'missing' }
+  /** Empty, not JSON, or not a record for this id. */
+  | { kind: 'bad' }
+  /** A good sidecar whose media file is gone. */
+  | { kind: 'no-media' }
+  | { kind: 'bad-size'; file: string; recorded: number; actual: number };
+
+type StoredRecord = ArtifactRecord & { file?: string };
+
+/** The fields every reader relies on; the rest is carried through as written. */
+function isStoredRecord(v: unknown, id: string): v is StoredRecord {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    r.id === id &&
+    typeof r.mimeType === 'string' &&
+    typeof r.size === 'number' &&
+    Number.isSafeInteger(r.size) &&
+    r.size >= 0 &&
+    typeof r.sha256 === 'string' &&
+    SHA256.test(r.sha256) &&
+    typeof r.createdAt === 'string' &&
+    ['provider', 'model', 'capability', 'prompt'].every((k) => typeof r[k] === 'string')
+  );
+}
+
+/** `<id>.<ext>`; never `<id>.json`, which is the sidecar's name. */
+function mediaFileName(id: string, mimeType: string): string {
+  const ext = extensionFor(mimeType);
+  return `${id}.${ext === SIDECAR.slice(1) ? `data${SIDECAR}` : ext}`;
+}
+
+/** Temp file, fsync, rename: the name holds the old content or all of the new, never a part. */
+async function writeAtomically(dir: string, name: string, content: string): Promise<void> {
+  const tmp = join(dir, `.${name}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(tmp, 'wx', 0o600);
+    await handle.writeFile(content, 'utf8');
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(tmp, join(dir, name));
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Makes the folder's entries (renames, unlinks) durable. Not every platform can fsync a folder; that is fine. */
+async function syncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // e.g. Windows (EPERM/EISDIR): renames there are durable by other means, or not at all.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** False only when the path is certainly absent; any other error counts as "there", so nothing is deleted on doubt. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 

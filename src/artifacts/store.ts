@@ -66,10 +66,12 @@ export interface ArtifactPage {
 export interface ArtifactStore {
   /** Streams the source into the store; the file appears only once complete. */
   put(source: ArtifactSource, meta: ArtifactMeta, signal?: AbortSignal): Promise<ArtifactRecord>;
+  /** Undefined for an unknown id and for one whose metadata is missing or unreadable. */
   get(id: string): Promise<ArtifactRecord | undefined>;
+  /** Like get, and also undefined when the file itself is gone or not the recorded size. */
   read(id: string): Promise<{ record: ArtifactRecord; data: Buffer } | undefined>;
   stream(id: string): Promise<{ record: ArtifactRecord; stream: NodeJS.ReadableStream } | undefined>;
-  /** Newest first. */
+  /** Newest first; complete artifacts only. A broken record is left out, never an error for the whole page. */
   list(opts: { cursor?: string; limit: number }): Promise<ArtifactPage>;
 }
 

@@ -50,6 +50,8 @@ export interface ServerConfig {
   jobDbPath: string;
   /** A job's lease: the process polling it renews it at a third of this; when it dies another takes over after it. */
   jobLeaseMs: number;
+  /** Artifact leftovers (temp files, media without a sidecar, bad sidecars) are swept once older than this (MCP_PROVIDERS_SWEEP_AGE_MS). */
+  sweepAgeMs?: number;
   retry: RetryPolicy;
   logLevel: string;
   authToken?: string;
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     waitSeconds: intFromEnv(env, 'MCP_PROVIDERS_WAIT_SECONDS', 45),
     jobDbPath: env.MCP_PROVIDERS_JOB_DB || join(dirname(artifactDir), 'jobs.sqlite'),
     jobLeaseMs: intFromEnv(env, 'MCP_PROVIDERS_JOB_LEASE_MS', 20_000, 300),
+    sweepAgeMs: intFromEnv(env, 'MCP_PROVIDERS_SWEEP_AGE_MS', 60_000),
     retry: {
       maxAttempts: intFromEnv(env, 'MCP_PROVIDERS_MAX_ATTEMPTS', 3, 1),
       baseDelayMs: intFromEnv(env, 'MCP_PROVIDERS_RETRY_BASE_MS', 500),

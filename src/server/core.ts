@@ -28,7 +28,7 @@ export interface CoreOptions {
 export function createCore(opts: CoreOptions = {}): Core {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const store = new FsArtifactStore({ dir: config.artifactDir, urlFor: opts.artifactUrl });
+  const store = new FsArtifactStore({ dir: config.artifactDir, urlFor: opts.artifactUrl, sweepAgeMs: config.sweepAgeMs, logger });
   const adapterEnv = (info: ProviderInfo) => ({
     info,
     env: config.env,

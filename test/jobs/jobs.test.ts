@@ -101,7 +101,7 @@ describe('Jobs', () => {
   });
 
   it('an orphan with a stored operation is resumed by another process: no second start', async () => {
-    const { seen, module } = videoProvider(4);
+    const { seen, module } = videoProvider(12);
     const path = db();
     const a = jobsOn(path, module);
     const job = await a.submit(video);
