@@ -10,9 +10,9 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ArtifactRecord, ArtifactStore } from '../artifacts/store.js';
 import type { CallContext, Capability, JsonObject, OptionsByCapability, Prompt } from '../providers/base.js';
-import { ProviderError, toProviderError } from '../providers/errors.js';
+import { ProviderError, codeForStatus, toProviderError } from '../providers/errors.js';
 import type { PlanRequest } from '../registry/registry.js';
-import type { Runner, RunOutcome, StartedJob } from '../registry/runner.js';
+import type { Runner, RunHooks, RunOutcome, StartedJob } from '../registry/runner.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import { idempotencyKeyFor, isJobId, isTerminal, newJobId, type JobError, type JobRecord, type JobResult, type JobState } from './job-record.js';
@@ -200,13 +200,19 @@ export class Jobs {
     };
     try {
       await this.#change(job.id, (cur) => ({ ...cur, state: 'running' }));
-      const outcome = await body(ctx, {
+      const hooks: RunHooks = {
         onStarted: async (started) => {
           await this.#change(job.id, (cur) => ({ ...cur, provider: started.providerId, model: started.model, providerJob: stored(started) }));
         },
         isCancelled: async () => (await this.opts.store.get(job.id))?.state === 'cancelled',
-      });
-      const artifacts = await this.#storeArtifacts(job, outcome, promptText ?? String(job.arguments.prompt ?? job.arguments.text ?? ''), controller.signal);
+      };
+      const outcome = await body(ctx, hooks);
+      // A finished provider job's outputs are fetched again from its stored operation (polled once more), never paid for again.
+      const refetch = async (): Promise<RunOutcome | undefined> => {
+        const started = (await this.opts.store.get(job.id))?.providerJob;
+        return started && this.opts.runner.resume(job.capability, { ...started, startedAt: Date.parse(job.createdAt) }, ctx, hooks);
+      };
+      const artifacts = await this.#storeArtifacts(job, outcome, promptText ?? String(job.arguments.prompt ?? job.arguments.text ?? ''), controller.signal, refetch);
       const result: JobResult = {
         artifacts,
         ...(outcome.result.text !== undefined ? { text: outcome.result.text } : {}),
@@ -236,35 +242,57 @@ export class Jobs {
     }
   }
 
-  /** Provider outputs into the artifact store; a URL that fails to download is fetched again, the job is never restarted. */
-  async #storeArtifacts(job: JobRecord, outcome: RunOutcome, promptText: string, signal: AbortSignal): Promise<ArtifactRecord[]> {
+  /**
+   * Provider outputs into the artifact store; the job is never restarted. A URL that fails to
+   * download is fetched again from the same URL. A stream (a gs:// object the adapter opened)
+   * cannot be read twice: when one breaks off — a truncated or reset download — `refetch` polls the
+   * accepted provider job once more for fresh sources, and storing goes on from the broken output.
+   */
+  async #storeArtifacts(job: JobRecord, first: RunOutcome, promptText: string, signal: AbortSignal, refetch: () => Promise<RunOutcome | undefined>): Promise<ArtifactRecord[]> {
     const records: ArtifactRecord[] = [];
-    for (const artifact of outcome.result.artifacts) {
-      const meta = {
-        mimeType: artifact.mimeType,
-        provider: outcome.providerId,
-        model: outcome.model,
-        capability: job.capability,
-        prompt: promptText.slice(0, 1000),
-        width: artifact.width,
-        height: artifact.height,
-        durationSeconds: artifact.durationSeconds,
-        sourceUri: artifact.sourceUri ?? (artifact.source.kind === 'url' ? artifact.source.url : undefined),
-        telemetry: outcome.telemetry,
-      };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          records.push(await this.opts.artifacts.put(artifact.source, meta, signal));
-          break;
-        } catch (err) {
-          const error = toProviderError(err, outcome.providerId);
-          if (artifact.source.kind !== 'url' || !error.retryable || attempt >= DOWNLOAD_ATTEMPTS || signal.aborted) throw error;
-          this.opts.logger.warn({ job: job.id, attempt, err: error.message }, 'downloading a generated file failed; fetching it again');
-          await sleep(500 * attempt, signal);
+    let outcome = first;
+    try {
+      for (let i = 0; i < outcome.result.artifacts.length; i++) {
+        for (let attempt = 1; ; attempt++) {
+          const artifact = outcome.result.artifacts[i]!;
+          const meta = {
+            mimeType: artifact.mimeType,
+            provider: outcome.providerId,
+            model: outcome.model,
+            capability: job.capability,
+            prompt: promptText.slice(0, 1000),
+            width: artifact.width,
+            height: artifact.height,
+            durationSeconds: artifact.durationSeconds,
+            sourceUri: artifact.sourceUri ?? (artifact.source.kind === 'url' ? artifact.source.url : undefined),
+            telemetry: first.telemetry,
+          };
+          try {
+            records.push(await this.opts.artifacts.put(artifact.source, meta, signal));
+            break;
+          } catch (err) {
+            const error = downloadError(err, outcome.providerId);
+            if (artifact.source.kind === 'bytes' || !error.retryable || attempt >= DOWNLOAD_ATTEMPTS || signal.aborted) throw error;
+            this.opts.logger.warn({ job: job.id, attempt, err: error.message }, 'downloading a generated file failed; fetching it again');
+            await sleep(500 * attempt, signal);
+            if (artifact.source.kind !== 'stream') continue;
+            const fresh = await refetch();
+            if (!fresh || fresh.result.artifacts.length !== outcome.result.artifacts.length) {
+              if (fresh) discardStreams(fresh, 0);
+              throw error;
+            }
+            discardStreams(outcome, i + 1);
+            outcome = fresh;
+            // Outputs already stored are not fetched twice.
+            discardStreams(outcome, 0, i);
+          }
         }
       }
+      return records;
+    } catch (err) {
+      discardStreams(outcome, records.length + 1);
+      throw err;
     }
-    return records;
   }
 
   #progress(id: string, p: JobProgress): void {
@@ -342,6 +370,38 @@ function stored(started: StartedJob): JobRecord['providerJob'] {
     ...(started.fallbackFrom ? { fallbackFrom: started.fallbackFrom } : {}),
     ...(started.warnings ? { warnings: started.warnings } : {}),
   };
+}
+
+/**
+ * A failed download as the job records it. A bare network error from the stream or fetch (a reset,
+ * a body cut short: "aborted", "terminated", "fetch failed") or a checksum mismatch is `unavailable`,
+ * and an HTTP error answer is coded by its status (a 503 is worth fetching again) — not `internal`,
+ * which reads as a bug and ended the job at the first broken download.
+ */
+function downloadError(err: unknown, providerId: string): ProviderError {
+  const error = toProviderError(err, providerId);
+  if (err instanceof ProviderError || error.code !== 'internal') return error;
+  // Cloud Storage (gaxios) errors raised while streaming carry the HTTP status as a numeric `code`.
+  const status = (err as { code?: unknown }).code;
+  if (typeof status === 'number' && status >= 400 && status < 600) {
+    return new ProviderError({ code: codeForStatus(status), status, providerId, message: `Downloading the generated file failed with HTTP ${status}: ${error.message.slice(0, 300)}`, cause: err });
+  }
+  if (!isNetworkFailure(err)) return error;
+  return new ProviderError({ code: 'unavailable', providerId, message: `Downloading the generated file failed: ${error.message}`, cause: err });
+}
+
+function isNetworkFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const codes = [(err as NodeJS.ErrnoException).code, (err.cause as NodeJS.ErrnoException | undefined)?.code];
+  if (codes.some((c) => typeof c === 'string' && /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_|CONTENT_DOWNLOAD_MISMATCH)/.test(c))) return true;
+  return /^(aborted|terminated|premature close|fetch failed)$/i.test(err.message);
+}
+
+/** Closes the unread stream sources of outputs [from, to) so no download is left open. */
+function discardStreams(outcome: RunOutcome, from: number, to = outcome.result.artifacts.length): void {
+  for (const artifact of outcome.result.artifacts.slice(from, to)) {
+    if (artifact.source.kind === 'stream') artifact.source.stream.cancel().catch(() => undefined);
+  }
 }
 
 function stoppedError(): ProviderError {

@@ -92,7 +92,7 @@ export class Runner {
     for (const candidate of candidates) {
       const id = candidate.info.id;
       for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
-        this.checkLive(ctx, id);
+        this.checkLive(ctx, id, () => failures.length ? exhausted(capability, failures) : undefined);
         attempts++;
         let long: { service: LongRunningService<OptionsByCapability[C]>; operation: Operation } | undefined;
         try {
@@ -248,9 +248,13 @@ export class Runner {
     return limit(call);
   }
 
-  private checkLive(ctx: CallContext, id: string): void {
+  /**
+   * Before an attempt: cancelled, or out of time. Out of time after earlier failures, the call fails
+   * with those (`failed`), not with a timeout blamed on a provider it never got to ask.
+   */
+  private checkLive(ctx: CallContext, id: string, failed: () => ProviderError | undefined): void {
     if (ctx.signal.aborted) throw cancelled(id);
-    if (Date.now() >= ctx.deadline) throw new ProviderError({ code: 'timeout', message: 'The call ran past its deadline.', providerId: id });
+    if (Date.now() >= ctx.deadline) throw failed() ?? new ProviderError({ code: 'timeout', message: 'The call ran past its deadline.', providerId: id });
   }
 
   private recordSuccess(id: string): void {

@@ -6,12 +6,12 @@
  * `GET {base}/b/{bucket}/o/{encodeURIComponent(name)}?alt=media`. The emulator therefore answers
  * `/storage/v1/b/…`, `/download/storage/v1/b/…` (the object's mediaLink) and `/b/…`.
  * Download answers carry `x-goog-hash` (crc32c + md5) and `x-goog-stored-content-encoding`, so the
- * client's default CRC32C validation really runs.
+ * client's default CRC32C validation really runs. Media downloads take `download` faults (server.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken } from './auth.js';
 import { crc32cBase64, md5Base64 } from '../media.js';
-import { sendJson } from './http.js';
+import { sendBody, sendJson } from './http.js';
 import type { EmulatorState } from './types.js';
 
 const OBJECT_ROUTE = /^(?:\/download)?(?:\/storage\/v1)?\/b\/([^/]+)\/o(?:\/(.+))?$/;
@@ -123,16 +123,21 @@ export function handleGcs(
   if (bytes === undefined) return gcsError(res, 404, `No such object: ${bucket}/${name}`, 'notFound');
   const meta = objectResource(state, bucket, name, bytes);
   if (query.alt !== 'media') return sendJson(res, 200, meta);
-  res.writeHead(200, {
-    'content-type': String(meta.contentType),
-    'content-length': String(bytes.length),
-    'x-goog-hash': `crc32c=${String(meta.crc32c)},md5=${String(meta.md5Hash)}`,
-    'x-goog-generation': String(meta.generation),
-    'x-goog-metageneration': '1',
-    'x-goog-stored-content-encoding': 'identity',
-    'x-goog-stored-content-length': String(bytes.length),
-    'x-goog-storage-class': 'STANDARD',
-    etag: String(meta.etag),
-  });
-  res.end(req.method === 'HEAD' ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  // Through sendBody, so a `download` wire fault (truncate, stall, …) breaks this answer.
+  sendBody(
+    res,
+    200,
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    {
+      'content-type': String(meta.contentType),
+      'x-goog-hash': `crc32c=${String(meta.crc32c)},md5=${String(meta.md5Hash)}`,
+      'x-goog-generation': String(meta.generation),
+      'x-goog-metageneration': '1',
+      'x-goog-stored-content-encoding': 'identity',
+      'x-goog-stored-content-length': String(bytes.length),
+      'x-goog-storage-class': 'STANDARD',
+      etag: String(meta.etag),
+    },
+    req.method === 'HEAD',
+  );
 }

@@ -1,5 +1,6 @@
 /** HTTP plumbing shared by the Vertex emulator's routes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WireFault } from './types.js';
 
 /** HTTP code → canonical google.rpc.Code name (google/rpc/code.proto's HTTP mapping). */
 const GRPC_STATUS: Record<number, string> = {
@@ -63,14 +64,49 @@ export function retryInfo(retryAfter: string): Record<string, unknown> | undefin
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendBody(res, status, Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json; charset=UTF-8', ...headers });
+}
+
+/** How the answer on this response is to be broken (a WireFault the request took); set before answering. */
+const wireFaults = new WeakMap<ServerResponse, WireFault>();
+
+export function breakAnswer(res: ServerResponse, fault: WireFault): void {
+  wireFaults.set(res, fault);
+}
+
+/** Connection reset: no answer at all, the socket destroyed. */
+export function resetConnection(res: ServerResponse): void {
+  res.socket?.destroy();
+  res.destroy();
+}
+
+/**
+ * Writes one answer with its Content-Length — or breaks it as the WireFault set with breakAnswer() says.
+ * `headOnly` (HEAD): the headers alone.
+ */
+export function sendBody(res: ServerResponse, status: number, body: Buffer, headers: Record<string, string>, headOnly = false): void {
   if (res.destroyed || res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
+  const fault = wireFaults.get(res);
+  const half = body.subarray(0, Math.floor(body.length / 2));
+  if (!fault || headOnly) {
+    res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+    res.end(headOnly ? undefined : body);
+  } else if ('reset' in fault) {
+    resetConnection(res);
+  } else if ('malformedJson' in fault) {
+    res.writeHead(status, { ...headers, 'content-length': String(half.length) });
+    res.end(half);
+  } else if ('truncate' in fault) {
+    res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+    // Once the half is on its way, close: the client sees the connection end N/2 bytes short.
+    res.write(half, () => resetConnection(res));
+  } else {
+    res.writeHead(status, { ...headers, 'content-length': String(body.length) });
+    res.write(half);
+    const timer = setTimeout(() => resetConnection(res), fault.maxMs ?? 30_000);
+    timer.unref();
+    res.once('close', () => clearTimeout(timer));
+  }
 }
 
 export function sendRpcError(

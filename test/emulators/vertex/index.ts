@@ -6,7 +6,7 @@
  */
 export { startVertexEmulator } from './server.js';
 export type {
-  RecordedRequest, SentMedia, VeoOperation, VertexEmulator, VertexEmulatorOptions, VertexFault,
+  FaultRoute, RecordedRequest, SentMedia, VeoOperation, VertexEmulator, VertexEmulatorOptions, VertexFault, WireFault,
 } from './types.js';
 export { TTS_MIME_TYPE, TTS_SAMPLE_RATE } from './generate-content.js';
 export { IMAGEN_SIZES, LYRIA_CHANNELS, LYRIA_SAMPLE_RATE } from './predict.js';

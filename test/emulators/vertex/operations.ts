@@ -25,12 +25,11 @@ export type OperationOutcome =
 export interface OperationFaults {
   filtered?: number | 'all';
   operationError?: { code: number; message: string };
+  /** The operation stays `done: false` for good (a job that never finishes). */
+  neverFinish?: boolean;
 }
 
-interface PendingResult {
-  filtered?: number | 'all';
-  operationError?: { code: number; message: string };
-}
+type PendingResult = OperationFaults;
 const pending = new WeakMap<VeoOperation, PendingResult>();
 
 const VEO_ASPECTS = ['16:9', '9:16'];
@@ -76,13 +75,14 @@ export function startVeo(state: EmulatorState, call: ModelCall, faults: Operatio
   const name = `projects/${call.project}/locations/${call.location}/publishers/google/models/${call.model}/operations/${randomUUID()}`;
   const op: VeoOperation = { name, model: call.model, polls: 0, done: false, instance, parameters: params };
   state.operations.set(name, op);
-  pending.set(op, { filtered: faults.filtered, operationError: faults.operationError });
+  pending.set(op, { filtered: faults.filtered, operationError: faults.operationError, neverFinish: faults.neverFinish });
   return { kind: 'ok', body: { name } };
 }
 
 /**
  * A fault consumed by a poll applies to that operation: `operationError` ends it now with the
- * error, `imagenFiltered` filters videos of its result when it finishes.
+ * error, `imagenFiltered` filters videos of its result when it finishes, `neverFinish` keeps it
+ * running for good.
  */
 export function pollVeo(state: EmulatorState, call: ModelCall, operationName: unknown, faults: OperationFaults = {}): OperationOutcome {
   if (typeof operationName !== 'string' || operationName === '') {
@@ -98,8 +98,9 @@ export function pollVeo(state: EmulatorState, call: ModelCall, operationName: un
     const extra = pending.get(op) ?? {};
     if (faults.filtered !== undefined) extra.filtered = faults.filtered;
     if (faults.operationError !== undefined) extra.operationError = faults.operationError;
+    if (faults.neverFinish) extra.neverFinish = true;
     pending.set(op, extra);
-    if (op.polls >= state.operationPolls || faults.operationError !== undefined) finish(state, op);
+    if (faults.operationError !== undefined || (op.polls >= state.operationPolls && !extra.neverFinish)) finish(state, op);
   }
   if (!op.done) return { kind: 'ok', body: { name: op.name, done: false } };
   return { kind: 'ok', body: op.result! };

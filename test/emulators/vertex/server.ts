@@ -11,6 +11,10 @@
  *   project (auth: `x-goog-api-key` header or `?key=`).
  * Methods: generateContent, streamGenerateContent (one SSE event), predict (imagen*, lyria*),
  * predictLongRunning (veo*), fetchPredictOperation; plus `GET /{v}/{operation name}`.
+ *
+ * Faults (types.ts) queue in order; each request takes the first one whose route matches it —
+ * `start` (predictLongRunning), `status` (fetchPredictOperation / GET operation), `download` (a GCS
+ * media download) — and a fault without a route is taken by the next model call of any kind.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,10 +23,10 @@ import {
 } from './auth.js';
 import { handleGcs, isGcsPath } from './gcs.js';
 import { generateContent, type ContentFaults } from './generate-content.js';
-import { asObject, grpcStatusFor, parseBody, readBody, retryInfo, sendJson, sendRpcError, sleepUnlessClosed } from './http.js';
+import { asObject, breakAnswer, grpcStatusFor, parseBody, readBody, resetConnection, retryInfo, sendBody, sendJson, sendRpcError, sleepUnlessClosed } from './http.js';
 import { pollVeo, startVeo, type OperationFaults } from './operations.js';
 import { predictImagen, predictLyria } from './predict.js';
-import type { EmulatorState, ModelCall, RecordedRequest, VertexEmulator, VertexEmulatorOptions, VertexFault } from './types.js';
+import type { EmulatorState, FaultRoute, ModelCall, RecordedRequest, VertexEmulator, VertexEmulatorOptions, VertexFault, WireFault } from './types.js';
 
 const MODEL_ROUTE =
   /^\/(v1|v1beta1)\/(?:projects\/([^/]+)\/locations\/([^/]+)\/)?publishers\/([^/]+)\/models\/([^/:]+):([A-Za-z]+)$/;
@@ -44,6 +48,7 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions = {}): Pro
     issuedTokens: [],
     subjectTokens: new Map(),
     operations: new Map(),
+    concurrency: { now: 0, max: 0 },
     seq: 0,
   };
 
@@ -67,11 +72,13 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions = {}): Pro
     storageEndpoint: state.baseUrl,
     requests: state.requests,
     enqueueFault: (...faults) => void state.faults.push(...faults),
+    pendingFaults: state.faults,
     sent: state.sent,
     gcsObjects: state.gcsObjects,
     externalAccountFile: (dir) => writeExternalAccountFile(state, dir),
     issuedTokens: state.issuedTokens,
     operations: state.operations,
+    concurrency: state.concurrency,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -92,7 +99,12 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
   if (path === STS_PATH) return handleSts(state, req, res, body);
   if (path === METADATA_PREFIX || path.startsWith(`${METADATA_PREFIX}/`)) return handleMetadata(state, req, res, path);
   if (path.startsWith(CRM_PREFIX)) return handleCrm(state, req, res, path);
-  if (isGcsPath(path)) return handleGcs(state, req, res, path, query);
+  if (isGcsPath(path)) {
+    // Only media downloads take faults (route 'download'); metadata and list calls never do.
+    const fault = query.alt === 'media' ? takeFault(state, 'download') : undefined;
+    if (fault && !(await applyFault(fault, res, 'gcs'))) return;
+    return handleGcs(state, req, res, path, query);
+  }
 
   const decoded = safeDecode(path);
   const model = MODEL_ROUTE.exec(decoded);
@@ -119,6 +131,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
     if (raw.length > 0 && body === undefined) {
       return sendRpcError(res, 400, { message: 'Invalid JSON payload received.' });
     }
+    countInFlight(state, res);
     return modelCall(state, call, res);
   }
 
@@ -127,10 +140,24 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
     const [, version, name, project, location, modelId] = op;
     if (!authorizeModelCall(state, req, res, query, false)) return;
     const call: ModelCall = { version: version!, project: project!, location: location!, expressMode: false, model: modelId!, method: 'getOperation', body: { operationName: name } };
+    countInFlight(state, res);
     return modelCall(state, call, res);
   }
 
   sendRpcError(res, 404, { message: `The requested URL ${path} was not found on this server.` });
+}
+
+/** Model calls being answered right now (until the answer is sent or the connection closes), and the peak. */
+function countInFlight(state: EmulatorState, res: ServerResponse): void {
+  state.concurrency.now++;
+  state.concurrency.max = Math.max(state.concurrency.max, state.concurrency.now);
+  let done = false;
+  const end = () => {
+    if (!done) state.concurrency.now--;
+    done = true;
+  };
+  res.once('finish', end);
+  res.once('close', end);
 }
 
 function safeDecode(path: string): string {
@@ -145,37 +172,74 @@ function resourceOf(call: ModelCall): string {
   return `projects/${call.project}/locations/${call.location}/publishers/google/models/${call.model}`;
 }
 
-/** A model call after auth: apply the next fault, then dispatch by method and model family. */
+/** The first queued fault for a request on this route (`undefined`: a model call no route names). */
+function takeFault(state: EmulatorState, route: FaultRoute | undefined): VertexFault | undefined {
+  const i = state.faults.findIndex((f) => (f.route === undefined ? route !== 'download' : f.route === route));
+  return i < 0 ? undefined : state.faults.splice(i, 1)[0];
+}
+
+function routeOf(method: string): FaultRoute | undefined {
+  if (method === 'predictLongRunning') return 'start';
+  if (method === 'fetchPredictOperation' || method === 'getOperation') return 'status';
+  return undefined;
+}
+
+function isWireFault(fault: VertexFault): fault is WireFault & { route?: FaultRoute } {
+  return 'reset' in fault || 'stall' in fault || 'malformedJson' in fault || 'truncate' in fault;
+}
+
+/**
+ * The faults every route shares. False when the request was answered (an error status, a reset) or
+ * the client left during a delay; true when the route should go on and answer — broken, if a wire fault says so.
+ */
+async function applyFault(fault: VertexFault, res: ServerResponse, shape: 'rpc' | 'gcs'): Promise<boolean> {
+  if ('status' in fault) {
+    const headers: Record<string, string> = {};
+    const details: unknown[] = [];
+    if (fault.retryAfter !== undefined) {
+      headers['retry-after'] = fault.retryAfter;
+      const info = retryInfo(fault.retryAfter);
+      if (info) details.push(info);
+    }
+    if (shape === 'gcs') {
+      const message = fault.message ?? `Emulated error ${fault.status}`;
+      sendJson(res, fault.status, { error: { code: fault.status, message, errors: [{ message, domain: 'global', reason: 'backendError' }] } }, headers);
+      return false;
+    }
+    sendRpcError(res, fault.status, {
+      status: fault.grpcStatus ?? grpcStatusFor(fault.status),
+      ...(fault.message !== undefined ? { message: fault.message } : {}),
+      details,
+      headers,
+    });
+    return false;
+  }
+  if ('reset' in fault) {
+    resetConnection(res);
+    return false;
+  }
+  if (isWireFault(fault)) breakAnswer(res, fault);
+  if ('delayMs' in fault && !(await sleepUnlessClosed(fault.delayMs, res))) return false;
+  return true;
+}
+
+/** A model call after auth: apply the next fault for its route, then dispatch by method and model family. */
 async function modelCall(state: EmulatorState, call: ModelCall, res: ServerResponse): Promise<void> {
   const known = ['generateContent', 'streamGenerateContent', 'predict', 'predictLongRunning', 'fetchPredictOperation', 'getOperation'];
   if (!known.includes(call.method)) {
     return sendRpcError(res, 404, { message: `Method ${call.method} is not supported by the emulator.` });
   }
-  const fault: VertexFault | undefined = state.faults.shift();
+  const fault = takeFault(state, routeOf(call.method));
   const content: ContentFaults = {};
   const opFaults: OperationFaults = {};
   let imagenFiltered: number | 'all' | undefined;
   if (fault) {
-    if ('status' in fault) {
-      const headers: Record<string, string> = {};
-      const details: unknown[] = [];
-      if (fault.retryAfter !== undefined) {
-        headers['retry-after'] = fault.retryAfter;
-        const info = retryInfo(fault.retryAfter);
-        if (info) details.push(info);
-      }
-      return sendRpcError(res, fault.status, {
-        status: fault.grpcStatus ?? grpcStatusFor(fault.status),
-        ...(fault.message !== undefined ? { message: fault.message } : {}),
-        details,
-        headers,
-      });
-    }
-    if ('delayMs' in fault && !(await sleepUnlessClosed(fault.delayMs, res))) return;
+    if (!(await applyFault(fault, res, 'rpc'))) return;
     if ('promptBlocked' in fault) content.promptBlocked = fault.promptBlocked;
     if ('finishSafety' in fault) content.finishSafety = true;
     if ('imagenFiltered' in fault) imagenFiltered = opFaults.filtered = fault.imagenFiltered;
     if ('operationError' in fault) opFaults.operationError = fault.operationError;
+    if ('neverFinish' in fault) opFaults.neverFinish = true;
   }
 
   const family = call.model.startsWith('imagen') ? 'imagen'
@@ -196,9 +260,7 @@ async function modelCall(state: EmulatorState, call: ModelCall, res: ServerRespo
       if (out.kind === 'invalid') return sendRpcError(res, 400, { message: out.message });
       if (call.method === 'generateContent') return sendJson(res, 200, out.body);
       // ?alt=sse as ApiClient.requestStream sets it: `data: <json>\r\n\r\n` events.
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(`data: ${JSON.stringify(out.body)}\r\n\r\n`);
-      return;
+      return sendBody(res, 200, Buffer.from(`data: ${JSON.stringify(out.body)}\r\n\r\n`), { 'content-type': 'text/event-stream' });
     }
     case 'predict': {
       if (family !== 'imagen' && family !== 'lyria') return wrongFamily();
