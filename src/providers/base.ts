@@ -44,8 +44,6 @@ export interface ProviderInfo {
   featureFlag: string;
   /** Whether the flag is on when the variable is unset. */
   enabledByDefault: boolean;
-  /** False for providers whose adapter is not built yet: listed, never selected. */
-  implemented: boolean;
   /** Env var that overrides the API endpoint (`<PROVIDER>_BASE_URL`). */
   baseUrlEnv: string;
   /** Endpoint override, when set. */

@@ -80,7 +80,6 @@ const ProviderYamlSchema = z.object({
   display_name: z.string(),
   priority: z.number().int(),
   enabled_by_default: z.boolean(),
-  implemented: z.boolean(),
   notes: z.string().optional(),
   capabilities: z.array(CapabilitySchema).min(1),
   /** One way to authenticate: every entry must be met. */
@@ -124,7 +123,6 @@ export function loadProviderInfos(env: Env, yamlText = readFileSync(PROVIDERS_YA
         priority: intFromEnv(env, `${prefix}_PRIORITY`, p.priority),
         featureFlag: `ENABLE_PROVIDER_${prefix}`,
         enabledByDefault: p.enabled_by_default,
-        implemented: p.implemented,
         baseUrlEnv,
         baseUrl: env[baseUrlEnv] || undefined,
         notes: p.notes,

@@ -81,10 +81,11 @@ export class Registry {
       id: info.id,
       displayName: info.displayName,
       capabilities: info.capabilities,
-      implemented: info.implemented && info.id in this.modules,
+      // Built means registered: one line in src/providers/index.ts.
+      implemented: info.id in this.modules,
       enabled,
       configured,
-      usable: enabled && configured && info.implemented && info.id in this.modules,
+      usable: enabled && configured && info.id in this.modules,
       missing,
       ...(mode ? { credentialMode: mode } : {}),
       ...(Object.keys(missingByCapability).length ? { missingByCapability } : {}),

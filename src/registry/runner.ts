@@ -97,14 +97,14 @@ export class Runner {
         let long: { service: LongRunningService<OptionsByCapability[C]>; operation: Operation } | undefined;
         try {
           const service = await this.service(id, capability);
-          const opts = { ...options, model: candidate.model } as OptionsByCapability[C];
+          const opts = { ...options, model: candidate.model, extra: extraFor(options.extra, id, candidates[0]!.info.id, this.registry.ids()) } as OptionsByCapability[C];
           if (isLongRunning(service)) {
             const { operation } = await this.limited(id, () => service.start(prompt, opts, ctx));
             long = { service, operation };
           } else {
             const result = await this.limited(id, () => service.generate(prompt, opts, ctx));
             this.recordSuccess(id);
-            const warned = withFallbackWarning(result, candidate, failures, planRequest);
+            const warned = withFallbackWarning(result, candidate, failures, planRequest, options.extra, this.registry.ids());
             return outcome(warned, candidate, started, attempts, failures);
           }
         } catch (err) {
@@ -137,7 +137,7 @@ export class Runner {
           startedAt: started,
           attempts,
           ...(failures.length ? { fallbackFrom: failures.map((f) => f.id) } : {}),
-          ...fallbackWarnings(candidate, failures, planRequest),
+          ...fallbackWarnings(candidate, failures, planRequest, options.extra, this.registry.ids()),
         };
         ctx.logger.debug({ provider: id, operation: long.operation }, 'long-running job accepted');
         await hooks.onStarted?.(job);
@@ -315,19 +315,41 @@ function exhausted(capability: Capability, failures: { id: string; error: Provid
   });
 }
 
-function fallbackWarnings(candidate: Candidate, failures: { id: string }[], req: PlanRequest): { warnings?: string[] } {
-  if (!failures.length) return {};
-  const tried = failures.map((f) => f.id).join(', ');
-  return {
-    warnings: [
-      req.model && candidate.modelSource !== 'caller'
-        ? `Fell back from ${tried} to ${candidate.info.id}; the model "${req.model}" belongs to ${tried.split(', ')[0]}, so ${candidate.info.id}'s default model "${candidate.model}" was used.`
-        : `Fell back from ${tried} to ${candidate.info.id}.`,
-    ],
-  };
+/**
+ * `extra` keyed by provider id (`{"fal": {...}, "replicate": {...}}`, as the AI SDK keys
+ * providerOptions) gives each provider its own part. A flat `extra` is for the provider the
+ * call was planned for, and is never passed on to a fallback: parameters meant for one
+ * provider's API would be wrong, or billed, on another's.
+ */
+export function extraFor(extra: Record<string, unknown>, providerId: string, firstChoice: string, providerIds: readonly string[]): Record<string, unknown> {
+  if (isKeyedExtra(extra, providerIds)) {
+    const own = extra[providerId];
+    return own && typeof own === 'object' && !Array.isArray(own) ? (own as Record<string, unknown>) : {};
+  }
+  return providerId === firstChoice ? extra : {};
 }
 
-function withFallbackWarning(result: GenerationResult, candidate: Candidate, failures: { id: string }[], req: PlanRequest): GenerationResult {
-  const { warnings } = fallbackWarnings(candidate, failures, req);
+/** Keyed when there is something and every key names a provider. */
+export function isKeyedExtra(extra: Record<string, unknown>, providerIds: readonly string[]): boolean {
+  const keys = Object.keys(extra);
+  return keys.length > 0 && keys.every((k) => providerIds.includes(k));
+}
+
+function fallbackWarnings(candidate: Candidate, failures: { id: string }[], req: PlanRequest, extra: Record<string, unknown> = {}, providerIds: readonly string[] = []): { warnings?: string[] } {
+  if (!failures.length) return {};
+  const tried = failures.map((f) => f.id).join(', ');
+  const warnings = [
+    req.model && candidate.modelSource !== 'caller'
+      ? `Fell back from ${tried} to ${candidate.info.id}; the model "${req.model}" belongs to ${tried.split(', ')[0]}, so ${candidate.info.id}'s default model "${candidate.model}" was used.`
+      : `Fell back from ${tried} to ${candidate.info.id}.`,
+  ];
+  if (Object.keys(extra).length && !isKeyedExtra(extra, providerIds)) {
+    warnings.push(`extra (${Object.keys(extra).join(', ')}) was meant for ${failures[0]!.id} and was not sent to ${candidate.info.id}; key extra by provider id to give each provider its own.`);
+  }
+  return { warnings };
+}
+
+function withFallbackWarning(result: GenerationResult, candidate: Candidate, failures: { id: string }[], req: PlanRequest, extra: Record<string, unknown>, providerIds: readonly string[]): GenerationResult {
+  const { warnings } = fallbackWarnings(candidate, failures, req, extra, providerIds);
   return warnings ? { ...result, warnings: [...(result.warnings ?? []), ...warnings] } : result;
 }

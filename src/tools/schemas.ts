@@ -80,7 +80,10 @@ export function routingFields(limits: SchemaLimits) {
     extra: z
       .record(z.string(), z.json())
       .optional()
-      .describe('Provider-specific parameters, passed to the provider untouched.'),
+      .describe(
+        'Provider-specific parameters, passed to the provider untouched. Key them by provider id to give each provider its own ' +
+          '({"fal": {...}, "replicate": {...}}); a flat object goes only to the provider that serves the call first and is not passed on to a fallback.',
+      ),
   };
 }
 

@@ -34,7 +34,6 @@ export function info(id: string, priority: number, over: Partial<ProviderInfo> =
     priority,
     featureFlag: `ENABLE_PROVIDER_${id.toUpperCase()}`,
     enabledByDefault: true,
-    implemented: true,
     baseUrlEnv: `${id.toUpperCase()}_BASE_URL`,
     ...over,
   };

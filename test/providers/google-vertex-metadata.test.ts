@@ -34,7 +34,7 @@ function env(): AdapterEnv {
     info: {
       id: 'google-vertex', displayName: 'Google Vertex AI', capabilities: ['text', 'audio'],
       defaultModels: { text: 'gemini-2.5-flash', audio: 'lyria-002' }, credentialModes: [], capabilityKeys: {}, priority: 10,
-      featureFlag: 'ENABLE_PROVIDER_GOOGLE_VERTEX', enabledByDefault: true, implemented: true, baseUrlEnv: 'GOOGLE_VERTEX_BASE_URL',
+      featureFlag: 'ENABLE_PROVIDER_GOOGLE_VERTEX', enabledByDefault: true, baseUrlEnv: 'GOOGLE_VERTEX_BASE_URL',
       baseUrl: emu.baseUrl, models: {},
     },
     env: { GOOGLE_CLOUD_PROJECT: 'test-project', GCE_METADATA_HOST: emu.metadataHost, GOOGLE_CLOUD_LOCATION: 'europe-west4' },

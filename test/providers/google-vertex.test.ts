@@ -58,7 +58,7 @@ function makeEnv(baseUrl: string, env: Record<string, string>): AdapterEnv {
       priority: 10,
       featureFlag: 'ENABLE_PROVIDER_GOOGLE_VERTEX',
       enabledByDefault: true,
-      implemented: true,
+     
       baseUrlEnv: 'GOOGLE_VERTEX_BASE_URL',
       baseUrl,
       models: MODELS,

@@ -22,7 +22,7 @@ function makeEnv(vars: Record<string, string | undefined>): AdapterEnv {
       priority: 100,
       featureFlag: 'ENABLE_PROVIDER_LOCAL',
       enabledByDefault: true,
-      implemented: true,
+     
       baseUrlEnv: 'LOCAL_BASE_URL',
     },
     env: vars,

@@ -215,7 +215,7 @@ describe('local provider module', () => {
   const env = (vars: Record<string, string | undefined>) => ({
     info: {
       id: 'local', displayName: 'Local', capabilities: ['text' as const, 'tts' as const], defaultModels: { tts: 'espeak-ng', text: 'llama3.2' },
-      credentialModes: [], capabilityKeys: {}, models: {}, priority: 100, featureFlag: 'ENABLE_PROVIDER_LOCAL', enabledByDefault: true, implemented: true, baseUrlEnv: 'LOCAL_BASE_URL',
+      credentialModes: [], capabilityKeys: {}, models: {}, priority: 100, featureFlag: 'ENABLE_PROVIDER_LOCAL', enabledByDefault: true, baseUrlEnv: 'LOCAL_BASE_URL',
     },
     env: vars,
     resolveArtifact: () => Promise.reject(new Error('unused')),

@@ -27,7 +27,7 @@ function makeEnv(baseUrl: string, overrides: Partial<Record<string, string>> = {
       priority: 20,
       featureFlag: 'ENABLE_PROVIDER_OPENROUTER',
       enabledByDefault: false,
-      implemented: true,
+     
       baseUrlEnv: 'OPENROUTER_BASE_URL',
       baseUrl,
     },
