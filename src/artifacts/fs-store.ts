@@ -20,7 +20,9 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactSource } from '../providers/base.js';
 import { ProviderError } from '../providers/errors.js';
+import { guardedFetch, type FetchPolicy } from '../util/guarded-fetch.js';
 import type { Logger } from '../util/logger.js';
+import { sniffMimeType } from '../util/media.js';
 import {
   artifactUri,
   extensionFor,
@@ -34,10 +36,23 @@ import {
 /** Leftovers younger than this may belong to a live writer (in any process) and are kept. */
 export const DEFAULT_SWEEP_AGE_MS = 60_000;
 
+/** Largest file taken from a URL source when `maxDownloadBytes` is not set: 2 GiB. */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3;
+/** Time for one URL download, body included, when `downloadTimeoutMs` is not set: 15 minutes. */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 15 * 60_000;
+
 export interface FsStoreOptions {
   dir: string;
-  /** Largest file accepted from a URL source. */
+  /** Largest file accepted from any source, in bytes; a URL's Content-Length is checked up front. Undefined: {@link DEFAULT_MAX_DOWNLOAD_BYTES}. */
   maxDownloadBytes?: number;
+  /**
+   * What URL sources may be fetched from (see `util/guarded-fetch.ts`): normally the configured
+   * provider base URLs as trusted origins plus MCP_PROVIDERS_FETCH_ALLOW_HOSTS. Undefined: nothing
+   * is trusted, so only https URLs on public addresses are downloaded.
+   */
+  fetchPolicy?: FetchPolicy;
+  /** Time limit for one URL download, body included. Undefined: {@link DEFAULT_DOWNLOAD_TIMEOUT_MS}. */
+  downloadTimeoutMs?: number;
   /** Builds a download URL for a record (HTTP mode), if any. */
   urlFor?: (id: string) => string | undefined;
   /** How old a leftover must be before the sweep deletes it (default one minute). */
@@ -96,12 +111,12 @@ export class FsArtifactStore implements ArtifactStore {
   async put(source: ArtifactSource, meta: ArtifactMeta, signal?: AbortSignal): Promise<ArtifactRecord> {
     await this.ensureReady();
     const id = newId();
-    const file = mediaFileName(id, meta.mimeType);
-    const finalPath = join(this.opts.dir, file);
     const tmpPath = join(this.opts.dir, `.${id}.tmp`);
     const hash = createHash('sha256');
     let size = 0;
-    const maxBytes = this.opts.maxDownloadBytes ?? 2 * 1024 ** 3;
+    const maxBytes = this.opts.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+    // A URL's bytes may turn out to be another type than the one expected (set in the check below).
+    let mimeType = meta.mimeType;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         hash.update(chunk);
@@ -110,17 +125,28 @@ export class FsArtifactStore implements ArtifactStore {
         done(null, chunk);
       },
     });
+    let file = mediaFileName(id, mimeType);
+    let finalPath = join(this.opts.dir, file);
     // 1. Media to its temp file, fsynced (so the name never points at unwritten blocks), then renamed.
     try {
-      const input = await openSource(source, maxBytes, signal);
+      const opened = await this.openSource(source, maxBytes, meta.provider, signal);
+      const stages: Transform[] = [meter];
+      if (opened.contentType !== undefined) {
+        stages.unshift(contentCheck(meta.mimeType, opened.contentType, meta.provider, (actual) => (mimeType = actual)));
+      }
       // A stalled source must not look like a dead writer's leftover to another process's sweep.
       const keepAlive = setInterval(() => void utimes(tmpPath, new Date(), new Date()).catch(() => undefined), Math.max(1000, this.sweepAgeMs / 3));
       keepAlive.unref();
       try {
         // `flush`: fsync before close, which the pipeline waits for.
-        await pipeline(input, meter, createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, flush: true }), { signal });
+        await pipeline([opened.stream, ...stages, createWriteStream(tmpPath, { flags: 'wx', mode: 0o600, flush: true })], { signal });
       } finally {
         clearInterval(keepAlive);
+      }
+      if (mimeType !== meta.mimeType) {
+        this.opts.logger?.warn({ id, expected: meta.mimeType, actual: mimeType }, 'downloaded file is not the type the provider named; stored as the type its bytes show');
+        file = mediaFileName(id, mimeType);
+        finalPath = join(this.opts.dir, file);
       }
       await rename(tmpPath, finalPath);
     } catch (err) {
@@ -129,6 +155,7 @@ export class FsArtifactStore implements ArtifactStore {
     }
     const record: ArtifactRecord = {
       ...meta,
+      mimeType,
       id,
       uri: artifactUri(id),
       size,
@@ -355,6 +382,37 @@ export class FsArtifactStore implements ArtifactStore {
     return { kind: 'ok', record };
   }
 
+  /**
+   * The source as a Node stream. A URL goes through the guarded fetch (the store's fetch policy,
+   * size cap and time limit) and streams, never whole in memory; its Content-Type comes along for
+   * the content check. Every failure is a ProviderError: a refused URL `invalid_request`, a network
+   * failure, 5xx or broken-off body `unavailable` (retryable, so the job layer fetches the same URL
+   * again), a 404 `not_found`.
+   */
+  private async openSource(source: ArtifactSource, maxBytes: number, providerId: string, signal?: AbortSignal): Promise<{ stream: Readable; contentType?: string }> {
+    switch (source.kind) {
+      case 'bytes':
+        return { stream: Readable.from([Buffer.from(source.data.buffer, source.data.byteOffset, source.data.byteLength)]) };
+      case 'stream':
+        return { stream: Readable.fromWeb(source.stream as import('node:stream/web').ReadableStream<Uint8Array>) };
+      case 'url': {
+        if (!/^https?:\/\//i.test(source.url)) {
+          throw new ProviderError({ code: 'unsupported', providerId, message: `Cannot fetch artifact from ${source.url.split(':')[0]}: URLs; only http(s) are supported by the local store.` });
+        }
+        const res = await guardedFetch(source.url, {
+          policy: this.opts.fetchPolicy ?? { trustedOrigins: [], allowHosts: [] },
+          purpose: 'the generated file',
+          providerId,
+          maxBytes,
+          timeoutMs: this.opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+          ...(signal ? { signal } : {}),
+        });
+        if (!res.body) throw new ProviderError({ code: 'unavailable', providerId, status: res.status, message: `the generated file: HTTP ${res.status} came without a body.` });
+        return { stream: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), contentType: res.headers.get('content-type') ?? '' };
+      }
+    }
+  }
+
   private withUrl(record: ArtifactRecord): ArtifactRecord {
     const url = this.opts.urlFor?.(record.id);
     return url ? { ...record, url } : record;
@@ -441,23 +499,127 @@ function newId(): string {
   return Date.now().toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
 }
 
-async function openSource(source: ArtifactSource, maxBytes: number, signal?: AbortSignal): Promise<Readable> {
-  switch (source.kind) {
-    case 'bytes':
-      return Readable.from([Buffer.from(source.data.buffer, source.data.byteOffset, source.data.byteLength)]);
-    case 'stream':
-      return Readable.fromWeb(source.stream as import('node:stream/web').ReadableStream<Uint8Array>);
-    case 'url': {
-      if (!/^https?:\/\//.test(source.url)) {
-        throw new ProviderError({ code: 'unsupported', message: `Cannot fetch artifact from ${source.url.split(':')[0]}: URLs; only http(s) are supported by the local store.` });
-      }
-      const res = await fetch(source.url, { signal });
-      if (!res.ok || !res.body) {
-        throw new ProviderError({ code: 'unavailable', status: res.status, message: `Downloading the generated file failed with HTTP ${res.status}.` });
-      }
-      const declared = Number(res.headers.get('content-length') ?? 0);
-      if (declared > maxBytes) throw new ProviderError({ code: 'invalid_request', message: `Generated file is ${declared} bytes, over the ${maxBytes}-byte limit.` });
-      return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+/** Bytes looked at before a download's type is decided. */
+const HEAD_BYTES = 64;
+
+/**
+ * Checks a downloaded file's first bytes against the type the provider named (`expected`),
+ * holding them back until it has seen {@link HEAD_BYTES}. Bytes of a known media type win over a
+ * wrong name (`onType` is told, the extension follows), unless both are the same container
+ * family (an `audio/mp4` named file in an MP4 box stays `audio/mp4`). An HTML/XML page or JSON
+ * where media was expected (a login wall, an error body served with 200) is refused with a
+ * retryable `unavailable`: nothing is stored, and the job layer may fetch the URL again.
+ * Unknown bytes keep the expected type.
+ */
+function contentCheck(expected: string, contentType: string, providerId: string, onType: (mimeType: string) => void): Transform {
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let decided = false;
+  const decide = (): Error | undefined => {
+    decided = true;
+    const head = Buffer.concat(held, heldBytes).subarray(0, HEAD_BYTES);
+    const header = normalType(contentType);
+    const named = normalType(expected) === 'application/octet-stream' && isMedia(header) ? header : normalType(expected);
+    const actual = sniffMedia(head);
+    if (actual) {
+      onType(family(actual) === family(named) ? (named === normalType(expected) ? expected : named) : actual);
+      return undefined;
     }
+    const text = textKind(head);
+    if (text && isMedia(named) && named !== 'image/svg+xml') {
+      return new ProviderError({
+        code: 'unavailable',
+        providerId,
+        message: `the generated file: the URL answered with ${text} (Content-Type ${header || 'none'}) where ${named} was expected; nothing was stored.`,
+      });
+    }
+    if (named !== expected && named !== normalType(expected)) onType(named);
+    return undefined;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (decided) return done(null, chunk);
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes < HEAD_BYTES) return done();
+      const refused = decide();
+      done(refused, refused ? undefined : Buffer.concat(held.splice(0), heldBytes));
+    },
+    flush(done) {
+      const refused = decided ? undefined : decide();
+      done(refused, refused || !held.length ? undefined : Buffer.concat(held.splice(0), heldBytes));
+    },
+  });
+}
+
+const startsWith = (data: Uint8Array, text: string, at = 0) => data.length >= at + text.length && [...text].every((c, i) => data[at + i] === c.charCodeAt(0));
+
+/** The media type the first bytes show: images, video and audio providers return. */
+function sniffMedia(head: Uint8Array): string | undefined {
+  const known = sniffMimeType(head);
+  if (known === 'video/mp4') {
+    // ISO base media: the major brand tells audio, QuickTime and HEIF/AVIF stills apart.
+    const brand = Buffer.from(head.subarray(8, 12)).toString('latin1');
+    if (brand === 'M4A ' || brand === 'M4B ') return 'audio/mp4';
+    if (brand === 'qt  ') return 'video/quicktime';
+    if (brand === 'avif' || brand === 'avis') return 'image/avif';
+    if (['heic', 'heix', 'mif1', 'msf1'].includes(brand)) return 'image/heic';
+    return 'video/mp4';
   }
+  if (known) return known;
+  if (startsWith(head, 'GIF87a') || startsWith(head, 'GIF89a')) return 'image/gif';
+  if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return 'video/webm';
+  if (startsWith(head, 'OggS')) return 'audio/ogg';
+  if (startsWith(head, 'fLaC')) return 'audio/flac';
+  if (startsWith(head, 'ID3')) return 'audio/mpeg';
+  // MPEG audio frame sync: 11 bits set, a version that is not "reserved", a layer that is not 0 (that is AAC ADTS).
+  if (head[0] === 0xff && head.length > 1 && (head[1]! & 0xe0) === 0xe0 && ((head[1]! >> 3) & 3) !== 1 && ((head[1]! >> 1) & 3) !== 0) return 'audio/mpeg';
+  return undefined;
+}
+
+/** "an HTML/XML page" or "a JSON document" when the bytes are text of that kind, else undefined. */
+function textKind(head: Uint8Array): string | undefined {
+  let i = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x09 || head[i] === 0x0a || head[i] === 0x0d)) i++;
+  if (head[i] === 0x3c) return 'an HTML/XML page';
+  if (head[i] === 0x7b || head[i] === 0x5b) return 'a JSON document';
+  return undefined;
+}
+
+const ALIASES: Record<string, string> = {
+  'image/jpg': 'image/jpeg',
+  'image/pjpeg': 'image/jpeg',
+  'audio/x-wav': 'audio/wav',
+  'audio/wave': 'audio/wav',
+  'audio/vnd.wave': 'audio/wav',
+  'audio/mp3': 'audio/mpeg',
+  'audio/x-flac': 'audio/flac',
+  'audio/x-m4a': 'audio/mp4',
+};
+/** Types that share a container, so bytes of one are no reason to rename a file named as another. */
+const FAMILIES: Record<string, string> = {
+  'video/mp4': 'iso-bmff',
+  'audio/mp4': 'iso-bmff',
+  'video/quicktime': 'iso-bmff',
+  'video/webm': 'ebml',
+  'audio/webm': 'ebml',
+  'video/x-matroska': 'ebml',
+  'audio/ogg': 'ogg',
+  'video/ogg': 'ogg',
+  'audio/opus': 'ogg',
+  'application/ogg': 'ogg',
+};
+
+function normalType(mimeType: string): string {
+  const bare = mimeType.split(';')[0]!.trim().toLowerCase();
+  return ALIASES[bare] ?? bare;
+}
+
+function family(mimeType: string): string {
+  const type = normalType(mimeType);
+  return FAMILIES[type] ?? type;
+}
+
+function isMedia(mimeType: string): boolean {
+  return /^(image|audio|video)\//.test(mimeType);
 }

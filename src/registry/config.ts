@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
+import { ALLOW_HOSTS_ENV, parseAllowHosts } from '../util/guarded-fetch.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -52,6 +53,17 @@ export interface ServerConfig {
   jobLeaseMs: number;
   /** Artifact leftovers (temp files, media without a sidecar, bad sidecars) are swept once older than this (MCP_PROVIDERS_SWEEP_AGE_MS). */
   sweepAgeMs?: number;
+  /**
+   * MCP_PROVIDERS_FETCH_ALLOW_HOSTS (comma-separated host names, `*.suffix` names, IP addresses or
+   * CIDRs): hosts whose private, loopback or link-local addresses a URL download may reach. https is
+   * still required; plain http goes only to a configured `<PROVIDER>_BASE_URL` origin. Empty
+   * (the default): every URL we did not build must resolve to public addresses only.
+   */
+  fetchAllowHosts: string[];
+  /** MCP_PROVIDERS_MAX_DOWNLOAD_BYTES: largest generated file downloaded from a URL into the store (default 2 GiB). */
+  maxDownloadBytes: number;
+  /** MCP_PROVIDERS_DOWNLOAD_TIMEOUT_MS: time limit for one such download, body included (default 15 minutes). */
+  downloadTimeoutMs: number;
   retry: RetryPolicy;
   logLevel: string;
   authToken?: string;
@@ -196,6 +208,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     jobDbPath: env.MCP_PROVIDERS_JOB_DB || join(dirname(artifactDir), 'jobs.sqlite'),
     jobLeaseMs: intFromEnv(env, 'MCP_PROVIDERS_JOB_LEASE_MS', 20_000, 300),
     sweepAgeMs: intFromEnv(env, 'MCP_PROVIDERS_SWEEP_AGE_MS', 60_000),
+    fetchAllowHosts: parseAllowHosts(env[ALLOW_HOSTS_ENV]),
+    maxDownloadBytes: intFromEnv(env, 'MCP_PROVIDERS_MAX_DOWNLOAD_BYTES', 2 * 1024 ** 3, 1),
+    downloadTimeoutMs: intFromEnv(env, 'MCP_PROVIDERS_DOWNLOAD_TIMEOUT_MS', 15 * 60_000, 1),
     retry: {
       maxAttempts: intFromEnv(env, 'MCP_PROVIDERS_MAX_ATTEMPTS', 3, 1),
       baseDelayMs: intFromEnv(env, 'MCP_PROVIDERS_RETRY_BASE_MS', 500),

@@ -13,6 +13,7 @@ import { loadConfig, type ServerConfig } from '../registry/config.js';
 import { Registry, type ModuleLoader } from '../registry/registry.js';
 import { Runner } from '../registry/runner.js';
 import type { Core } from '../tools/deps.js';
+import { fetchPolicy } from '../util/guarded-fetch.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { PACKAGE } from '../util/package.js';
 
@@ -28,7 +29,17 @@ export interface CoreOptions {
 export function createCore(opts: CoreOptions = {}): Core {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const store = new FsArtifactStore({ dir: config.artifactDir, urlFor: opts.artifactUrl, sweepAgeMs: config.sweepAgeMs, logger });
+  // Provider file URLs may come from the configured base URLs (emulators, proxies) over http; anything else must be public https.
+  const policy = { ...fetchPolicy(config.env, config.providers.map((p) => p.baseUrl)), allowHosts: config.fetchAllowHosts };
+  const store = new FsArtifactStore({
+    dir: config.artifactDir,
+    urlFor: opts.artifactUrl,
+    sweepAgeMs: config.sweepAgeMs,
+    logger,
+    fetchPolicy: policy,
+    maxDownloadBytes: config.maxDownloadBytes,
+    downloadTimeoutMs: config.downloadTimeoutMs,
+  });
   const adapterEnv = (info: ProviderInfo) => ({
     info,
     env: config.env,

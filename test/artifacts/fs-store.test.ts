@@ -45,7 +45,9 @@ describe('FsArtifactStore', () => {
     const server = createServer((_req, res) => res.end(Buffer.alloc(100_000, 7))).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as { port: number }).port;
-    const b = await s.put({ kind: 'url', url: `http://127.0.0.1:${port}/v.mp4` }, { ...meta, mimeType: 'video/mp4' });
+    // Plain http only from a trusted origin (a configured base URL); see test/util/guarded-fetch.test.ts.
+    const trusting = new FsArtifactStore({ dir: (await store()).dir, fetchPolicy: { trustedOrigins: [`http://127.0.0.1:${port}`], allowHosts: [] } });
+    const b = await trusting.put({ kind: 'url', url: `http://127.0.0.1:${port}/v.mp4` }, { ...meta, mimeType: 'video/mp4' });
     server.close();
     expect(b.size).toBe(100_000);
     expect(b.sha256).toBe(createHash('sha256').update(Buffer.alloc(100_000, 7)).digest('hex'));

@@ -7,6 +7,7 @@
 import type { Image, Part } from '@google/genai';
 import type { AdapterEnv, MediaAttachment } from '../base.js';
 import { ProviderError, invalidRequest } from '../errors.js';
+import { fetchPolicy, guardedFetch } from '../../util/guarded-fetch.js';
 import { decodeDataUri, mimeTypeFromName, sniffMimeType, toBase64 } from '../../util/media.js';
 import { PROVIDER_ID } from './models.js';
 
@@ -24,8 +25,17 @@ export interface ResolveOptions {
 
 /** Largest file we download to inline (Vertex caps a request at about 20 MB of inline data). */
 const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
+/** Time for one attachment download, body included. */
+const DOWNLOAD_TIMEOUT_MS = 60_000;
 
-export async function resolveMedia(att: MediaAttachment, env: Pick<AdapterEnv, 'resolveArtifact'>, opts: ResolveOptions): Promise<Media> {
+/**
+ * What resolving needs from the adapter's environment: artifacts, and (for https downloads) the
+ * environment and this provider's info, from which the fetch policy is built. Without `env`, only
+ * public https hosts are fetched.
+ */
+export type MediaEnv = Pick<AdapterEnv, 'resolveArtifact'> & Partial<Pick<AdapterEnv, 'env' | 'info'>>;
+
+export async function resolveMedia(att: MediaAttachment, env: MediaEnv, opts: ResolveOptions): Promise<Media> {
   const media = await resolve(att, env, opts);
   if (opts.imagesOnly && !media.mimeType.startsWith('image/')) {
     throw invalidRequest(`${opts.label} must be an image (PNG, JPEG or WebP); got ${media.mimeType}.`, PROVIDER_ID);
@@ -33,7 +43,7 @@ export async function resolveMedia(att: MediaAttachment, env: Pick<AdapterEnv, '
   return media;
 }
 
-async function resolve(att: MediaAttachment, env: Pick<AdapterEnv, 'resolveArtifact'>, opts: ResolveOptions): Promise<Media> {
+async function resolve(att: MediaAttachment, env: MediaEnv, opts: ResolveOptions): Promise<Media> {
   if ('data' in att) return { kind: 'bytes', data: att.data, mimeType: att.mimeType || sniffMimeType(att.data) || 'application/octet-stream' };
   const { uri } = att;
   const scheme = uri.slice(0, uri.indexOf(':') + 1).toLowerCase();
@@ -58,27 +68,45 @@ async function resolve(att: MediaAttachment, env: Pick<AdapterEnv, 'resolveArtif
       const mimeType = att.mimeType ?? mimeTypeFromName(uri);
       // Gemini needs the type of a URI it fetches; when we cannot tell it, fetch it ourselves.
       if (opts.https === 'pass' && mimeType) return { kind: 'uri', uri, mimeType };
-      return download(uri, mimeType, opts);
+      return download(uri, mimeType, env, opts);
     }
     default:
       throw invalidRequest(`${opts.label}: google-vertex takes artifact://, gs://, https:// or data: URIs, or inline bytes; got "${scheme || uri.slice(0, 16)}".`, PROVIDER_ID);
   }
 }
 
-async function download(uri: string, declared: string | undefined, opts: ResolveOptions): Promise<Media> {
-  let res: Response;
+/**
+ * Downloads a caller's https URL through the guarded fetch: public addresses only (or
+ * MCP_PROVIDERS_FETCH_ALLOW_HOSTS), every redirect re-checked, no credentials, at most
+ * {@link MAX_DOWNLOAD_BYTES}. A caller's URL is trusted no more than any other: the only trusted
+ * origin is this provider's own configured base URL. A refused URL, or one that answers 4xx, is
+ * the caller's to fix (`invalid_request`); a network failure or 5xx stays retryable.
+ */
+async function download(uri: string, declared: string | undefined, env: MediaEnv, opts: ResolveOptions): Promise<Media> {
+  let data: Uint8Array;
+  let header: string | undefined;
   try {
-    res = await fetch(uri, { signal: opts.signal, redirect: 'follow' });
+    const res = await guardedFetch(uri, {
+      policy: fetchPolicy(env.env ?? {}, [env.info?.baseUrl]),
+      purpose: opts.label,
+      providerId: PROVIDER_ID,
+      signal: opts.signal,
+      maxBytes: MAX_DOWNLOAD_BYTES,
+      timeoutMs: DOWNLOAD_TIMEOUT_MS,
+    });
+    header = res.headers.get('content-type')?.split(';')[0]?.trim();
+    data = new Uint8Array(await res.arrayBuffer());
   } catch (err) {
     if (opts.signal.aborted) throw new ProviderError({ code: 'cancelled', providerId: PROVIDER_ID, message: 'google-vertex: the call was cancelled.', cause: err });
-    throw invalidRequest(`${opts.label}: could not download ${uri}: ${err instanceof Error ? err.message : String(err)}`, PROVIDER_ID);
+    if (!(err instanceof ProviderError)) throw invalidRequest(`${opts.label}: could not download ${uri.split('?')[0]}: ${err instanceof Error ? err.message : String(err)}`, PROVIDER_ID);
+    if (err.code === 'invalid_request' && /limit/.test(err.message)) {
+      throw new ProviderError({ code: 'invalid_request', providerId: PROVIDER_ID, message: `${err.message}; inline media is capped, use a gs:// URI`, cause: err });
+    }
+    if (err.code === 'not_found' || err.code === 'auth' || err.code === 'internal') {
+      throw new ProviderError({ code: 'invalid_request', providerId: PROVIDER_ID, status: err.status, message: err.message, cause: err });
+    }
+    throw err;
   }
-  if (!res.ok) throw invalidRequest(`${opts.label}: downloading ${uri} failed with HTTP ${res.status}.`, PROVIDER_ID);
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (length > MAX_DOWNLOAD_BYTES) throw invalidRequest(`${opts.label}: ${uri} is ${length} bytes, over the ${MAX_DOWNLOAD_BYTES}-byte limit for inline media; use a gs:// URI.`, PROVIDER_ID);
-  const data = new Uint8Array(await res.arrayBuffer());
-  if (data.byteLength > MAX_DOWNLOAD_BYTES) throw invalidRequest(`${opts.label}: ${uri} is over the ${MAX_DOWNLOAD_BYTES}-byte limit for inline media; use a gs:// URI.`, PROVIDER_ID);
-  const header = res.headers.get('content-type')?.split(';')[0]?.trim();
   const mimeType = declared ?? (header && header !== 'application/octet-stream' ? header : undefined) ?? sniffMimeType(data) ?? 'application/octet-stream';
   return { kind: 'bytes', data, mimeType };
 }
