@@ -7,5 +7,8 @@ import type { ProviderModule } from './base.js';
 export const PROVIDER_MODULES: Record<string, () => Promise<ProviderModule>> = {
   'google-vertex': async () => (await import('./google-vertex/index.js')).default,
   openrouter: async () => (await import('./openrouter/index.js')).default,
+  fal: async () => (await import('./fal/index.js')).default,
+  replicate: async () => (await import('./replicate/index.js')).default,
+  huggingface: async () => (await import('./huggingface/index.js')).default,
   local: async () => (await import('./local/index.js')).default,
 };

@@ -41,7 +41,9 @@ describe('mcp-providers doctor', () => {
     for (const id of ['google-vertex', 'openrouter', 'fal', 'replicate', 'huggingface', 'local']) expect(stdout).toContain(id);
     expect(stdout).toMatch(/openrouter\s+no\s+yes\s+off \(ENABLE_PROVIDER_OPENROUTER\)\s+missing OPENROUTER_API_KEY/);
     expect(stdout).toMatch(/local\s+yes\s+yes\s+on\s+ok/);
-    expect(stdout).toMatch(/1 of 6 providers usable/);
+    // REPLICATE_API_TOKEN alone enables and configures replicate.
+    expect(stdout).toMatch(/replicate\s+yes\s+yes\s+on\s+ok/);
+    expect(stdout).toMatch(/2 of 6 providers usable/);
     expect(stdout).not.toContain(secret);
   });
 });

@@ -77,14 +77,14 @@ describe('list_providers', () => {
     const byId = Object.fromEntries(providers.map((p) => [p.id, p]));
     expect(byId.local).toMatchObject({ usable: true, implemented: true, missing: [] });
     expect(byId.openrouter).toMatchObject({ usable: true, implemented: true, configured: true });
-    expect(byId.fal).toMatchObject({ usable: false, implemented: false, missing: ['FAL_AI_API_KEY or FAL_KEY'] });
+    expect(byId.fal).toMatchObject({ usable: false, implemented: true, missing: ['FAL_AI_API_KEY or FAL_KEY'] });
     expect(byId.replicate).toMatchObject({ usable: false, missing: ['REPLICATE_API_TOKEN'] });
-    expect(byId.huggingface).toMatchObject({ missing: ['HUGGINGFACE_API_TOKEN or HF_TOKEN'] });
+    expect(byId.huggingface).toMatchObject({ usable: false, implemented: true, missing: ['HUGGINGFACE_API_TOKEN or HF_TOKEN'] });
     for (const p of providers) expect(p).toHaveProperty('usable');
     expect(JSON.stringify(res)).not.toContain(SECRET);
 
     const video = (await s.client.callTool({ name: 'list_providers', arguments: { capability: 'video' } })) as CallToolResult;
-    expect((video.structuredContent as { providers: { id: string }[] }).providers.map((p) => p.id)).toEqual(['google-vertex', 'fal', 'replicate']);
+    expect((video.structuredContent as { providers: { id: string }[] }).providers.map((p) => p.id)).toEqual(['google-vertex', 'fal', 'replicate', 'huggingface']);
   });
 
   it('a failing provider call reports the error without the key, in the result and in the log', async () => {

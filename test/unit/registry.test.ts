@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProviderInfos, parseDefaults } from '../../src/registry/config.js';
 import { Registry } from '../../src/registry/registry.js';
 import { ProviderError } from '../../src/providers/errors.js';
+import { PROVIDER_MODULES } from '../../src/providers/index.js';
 import { fakeProvider, info } from '../helpers/fake-provider.js';
 
 const noAdapters = () => {
@@ -56,8 +57,27 @@ describe('status', () => {
   });
 
   it('providers without an adapter are listed but not usable, even with keys', () => {
+    // registryFor's module map holds openrouter and local only, so fal has no adapter there.
     const r = registryFor({ FAL_KEY: 'k', ENABLE_PROVIDER_FAL: 'true' });
     expect(r.status(r.get('fal')!)).toMatchObject({ implemented: false, configured: true, usable: false });
+  });
+
+  it('fal is built: with the real module map and either key variable it is implemented and usable', () => {
+    for (const env of [{ FAL_AI_API_KEY: 'k' }, { FAL_KEY: 'k' }]) {
+      const r = new Registry(loadProviderInfos(env), PROVIDER_MODULES, env, {}, noAdapters);
+      expect(r.status(r.get('fal')!)).toMatchObject({ implemented: true, enabled: true, configured: true, usable: true, missing: [] });
+    }
+    const none = new Registry(loadProviderInfos({}), PROVIDER_MODULES, {}, {}, noAdapters);
+    expect(none.status(none.get('fal')!)).toMatchObject({ implemented: true, configured: false, usable: false, missing: ['FAL_AI_API_KEY or FAL_KEY'] });
+  });
+
+  it('huggingface is built: five capabilities; either token variable enables it; without one it names both', () => {
+    for (const env of [{ HUGGINGFACE_API_TOKEN: 'hf_k' }, { HF_TOKEN: 'hf_k' }]) {
+      const r = new Registry(loadProviderInfos(env), PROVIDER_MODULES, env, {}, noAdapters);
+      expect(r.status(r.get('huggingface')!)).toMatchObject({ implemented: true, enabled: true, configured: true, usable: true, missing: [], capabilities: ['text', 'image', 'video', 'audio', 'tts'] });
+    }
+    const none = new Registry(loadProviderInfos({}), PROVIDER_MODULES, {}, {}, noAdapters);
+    expect(none.status(none.get('huggingface')!)).toMatchObject({ implemented: true, enabled: false, configured: false, usable: false, missing: ['HUGGINGFACE_API_TOKEN or HF_TOKEN'] });
   });
 
   it('local is usable with no credentials; its text capability names LOCAL_OPENAI_BASE_URL', () => {

@@ -1,0 +1,50 @@
+/**
+ * fal music and sound effects as a queue job: prompt (or ElevenLabs' `text`), the duration in
+ * the endpoint's own field (`seconds_total`, `duration`, `duration_seconds`), `negative_prompt`
+ * and `seed` where it has them, with `extra` merged over it. One clip per request: `count`
+ * queues that many requests.
+ */
+import type { AudioOptions, LongRunningService, Prompt } from '../base.js';
+import { invalidRequest } from '../errors.js';
+import { FalAudioExtraSchema } from './audio-options.js';
+import { endpointFor, fanOut, parseExtra, unsupported } from './input.js';
+import { falJobService, type FalDeps, type PreparedJob } from './job.js';
+import { PROVIDER_ID, formatDuration, specFor } from './models.js';
+
+export function createFalAudio(deps: FalDeps): LongRunningService<AudioOptions> {
+  return falJobService(deps, 'audio', (prompt, options) => prepareAudio(deps, prompt, options), 2000);
+}
+
+async function prepareAudio(deps: FalDeps, prompt: Prompt, options: AudioOptions): Promise<PreparedJob> {
+  if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+  const endpoint = endpointFor(deps.env, 'audio', options.model);
+  const { spec, known } = specFor(endpoint, 'audio');
+  const extra = parseExtra(FalAudioExtraSchema, options.extra);
+  const input: Record<string, unknown> = { [spec.promptField]: prompt.text };
+  const seconds = options.durationSeconds;
+  if (seconds !== undefined) {
+    const d = spec.duration;
+    if (!d) unsupported(endpoint, 'a duration', 'it makes clips of one fixed length');
+    if ((d.min !== undefined && seconds < d.min) || (d.max !== undefined && seconds > d.max)) unsupported(endpoint, `${seconds} s`, `it makes ${d.min ?? 0} to ${d.max ?? '∞'} s`);
+    input[d.field] = formatDuration(seconds, d.format);
+  }
+  if (options.negativePrompt) {
+    if (!spec.negativePrompt) unsupported(endpoint, 'a negative prompt');
+    input.negative_prompt = options.negativePrompt;
+  }
+  if (options.seed !== undefined) {
+    if (!spec.seed) unsupported(endpoint, 'a seed');
+    input.seed = options.seed;
+  }
+  const warnings = known
+    ? []
+    : [`${endpoint} is not one of the fal audio endpoints this server knows; it was sent fal's common fields (prompt, duration in seconds, negative_prompt, seed). Set its own in extra.`];
+  return {
+    endpoint,
+    inputs: fanOut({ ...input, ...extra }, options.count, spec, options.seed),
+    count: options.count,
+    warnings,
+    ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
+    ...(spec.audioMimeType ? { audioMimeType: spec.audioMimeType } : {}),
+  };
+}
