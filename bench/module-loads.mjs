@@ -1,6 +1,7 @@
 // Which modules mcp-providers loads in stdio mode before it answers tools/list, recorded with
-// test/helpers/record-loads.mjs (every ESM import and CommonJS require, in order). Flags what
-// stdio start-up must never load: the HTTP stack and any provider SDK.
+// test/helpers/record-loads.mjs (every ESM import and CommonJS require, in order, and for the
+// esbuild bundle the modules inside each chunk it loads). Flags what stdio start-up must never
+// load: the HTTP stack and any provider SDK.
 // Usage: node bench/module-loads.mjs [--all-configured] [--list]   (after npm run build)
 // startup.mjs imports recordStartupLoads() and prints the summary after its table.
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { timeToToolsList } from './stdio-client.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** The entry users run: package.json `bin` (the esbuild bundle). */
+export const CLI = join(root, Object.values(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin)[0]);
 
 /** Packages that only the HTTP mode needs. */
 export const HTTP_ONLY = ['express', '@modelcontextprotocol/express', '@modelcontextprotocol/node', 'body-parser', 'router', 'cors', 'raw-body'];
@@ -24,8 +27,11 @@ export function packageOf(url) {
   return m?.[1];
 }
 
-/** Spawns dist/cli.js with the load recorder and returns the URLs resolved before tools/list arrived. */
-export async function recordStartupLoads({ node = process.execPath, env = {}, entry = join(root, 'dist/cli.js') } = {}) {
+/**
+ * Spawns the entry (default: the bin) with the load recorder and returns the lines it wrote before
+ * tools/list arrived: URLs resolved, and `bundled:<URL>` for each module inside a bundle chunk.
+ */
+export async function recordStartupLoads({ node = process.execPath, env = {}, entry = CLI } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-bench-loads-'));
   const file = join(dir, 'loads.txt');
   const hook = pathToFileURL(join(root, 'test/helpers/record-loads.mjs')).href;
@@ -43,8 +49,18 @@ export async function recordStartupLoads({ node = process.execPath, env = {}, en
   }
 }
 
-/** Groups URLs into our own files, packages (with module counts) and built-ins, and flags what stdio must not load. */
-export function summarize(urls) {
+const BUNDLED = 'bundled:';
+
+/**
+ * Groups the modules that ran into our own, packages (with module counts) and built-ins, and flags
+ * what stdio must not load. A bundle chunk counts as the modules inside it; `files` is what Node
+ * itself loaded (chunks included).
+ */
+export function summarize(lines) {
+  // A chunk is followed by the modules bundled into it; one of esbuild's may hold only its runtime helpers.
+  const chunks = new Set(lines.filter((u, i) => !u.startsWith(BUNDLED) && (lines[i + 1]?.startsWith(BUNDLED) || /\/dist\/bundle\/[^/]+\.js$/.test(u))));
+  const files = lines.filter((u) => !u.startsWith(BUNDLED) && !u.startsWith('node:'));
+  const urls = lines.filter((u) => !chunks.has(u)).map((u) => (u.startsWith(BUNDLED) ? u.slice(BUNDLED.length) : u));
   const packages = new Map();
   const own = [];
   const builtins = [];
@@ -53,20 +69,31 @@ export function summarize(urls) {
     else if (packageOf(u)) packages.set(packageOf(u), (packages.get(packageOf(u)) ?? 0) + 1);
     else own.push(u);
   }
+  const short = (u) => u.replace(/.*\/(dist|src)\//, '$1/');
   const flagged = [
     ...[...packages.keys()].filter((p) => HTTP_ONLY.includes(p)).map((p) => `${p} (HTTP only)`),
     ...[...packages.keys()].filter((p) => PROVIDER_SDKS.includes(p)).map((p) => `${p} (provider SDK)`),
-    ...own.filter((u) => /\/dist\/providers\/[^/]+\//.test(u)).map((u) => `${u.replace(/.*\/dist\//, 'dist/')} (provider adapter)`),
-    ...own.filter((u) => /\/dist\/(server\/http|commands\/http)\.js$/.test(u)).map((u) => `${u.replace(/.*\/dist\//, 'dist/')} (HTTP only)`),
+    ...own.filter((u) => /\/(dist|src)\/providers\/[^/]+\//.test(u)).map((u) => `${short(u)} (provider adapter)`),
+    ...own.filter((u) => /\/(dist|src)\/(server\/http|commands\/http)\.[jt]s$/.test(u)).map((u) => `${short(u)} (HTTP only)`),
   ];
   const suspectBuiltins = builtins.filter((b) => SUSPECT_BUILTINS.includes(b));
-  return { total: urls.length, own, packages: [...packages].sort((a, b) => b[1] - a[1]), builtins, flagged, suspectBuiltins };
+  return {
+    total: urls.length,
+    files: files.length,
+    chunks: chunks.size,
+    own,
+    packages: [...packages].sort((a, b) => b[1] - a[1]),
+    builtins,
+    flagged,
+    suspectBuiltins,
+  };
 }
 
 export function formatSummary(s) {
   const lines = [
-    `${s.total} modules resolved before the tools/list answer: ${s.own.length} of ours, ${s.builtins.length} built-ins, ` +
-      `${s.total - s.own.length - s.builtins.length} from ${s.packages.length} packages`,
+    `${s.total} modules ran before the tools/list answer: ${s.own.length} of ours, ${s.builtins.length} built-ins, ` +
+      `${s.total - s.own.length - s.builtins.length} from ${s.packages.length} packages` +
+      (s.chunks ? `; Node read ${s.files} files for them (${s.chunks} bundle chunks, ${s.files - s.chunks} others)` : ''),
     `  packages (modules): ${s.packages.map(([p, n]) => `${p} ${n}`).join(', ')}`,
     `  built-ins: ${s.builtins.map((b) => b.slice(5)).join(' ')}`,
     s.flagged.length ? `  MUST NOT LOAD in stdio mode: ${s.flagged.join(', ')}` : '  nothing HTTP-only and no provider SDK loaded',
@@ -83,7 +110,7 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
     : {};
   const urls = await recordStartupLoads({ node, env });
   const s = summarize(urls);
-  if (process.argv.includes('--list')) for (const u of urls) console.log(u.replace(`file://${root}`, ''));
+  if (process.argv.includes('--list')) for (const u of urls) console.log(u.replace(`file://${root}`, '').replace(`${BUNDLED}file://${root}`, '  bundled: '));
   console.log(formatSummary(s));
   process.exitCode = s.flagged.length ? 1 : 0;
 }

@@ -6,7 +6,8 @@
 // over the same 2025-11-25 opening (bench/stdio-client.mjs). Each round spawns every server
 // once, in a rotating order; the first round is a discarded warm-up (OS file cache, and the
 // compile cache for the "warm" rows). Reports medians, quartiles and ratios, then which
-// modules our stdio start-up loads (bench/module-loads.mjs).
+// modules our stdio start-up loads (bench/module-loads.mjs). "mcp-providers" is the entry users
+// run, package.json `bin`: the esbuild bundle in dist/bundle/ (scripts/build.mjs).
 // Usage: npm run bench [-- --runs 15] [--v1] [--json out.json] [--max-seconds 90]
 //   --v1  adds the bare v1 SDK server (bench/baseline-server.mjs) the bench used to compare against
 import { execFileSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpath
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatSummary, recordStartupLoads, summarize } from './module-loads.mjs';
+import { CLI as cli, formatSummary, recordStartupLoads, summarize } from './module-loads.mjs';
 import { peakRssKb, timeToToolsList } from './stdio-client.mjs';
 
 const argv = process.argv.slice(2);
@@ -40,7 +41,6 @@ const v2Version = pkgJson('@modelcontextprotocol/server').version;
 const everythingSdk = ['@modelcontextprotocol/server-everything/node_modules/@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk']
   .filter((d) => existsSync(join(root, 'node_modules', d, 'package.json')))
   .map((d) => pkgJson(d).version)[0] ?? everythingPkg.dependencies['@modelcontextprotocol/sdk'];
-const cli = join(root, 'dist/cli.js');
 const usesCompileCache = readFileSync(cli, 'utf8').includes('enableCompileCache');
 
 const work = mkdtempSync(join(tmpdir(), 'mcp-bench-'));
@@ -145,7 +145,7 @@ console.log(
   `\ntarget (ours, no credentials, vs server-everything): start-up ${x(ours.ms, ev.ms)} (≤ ×0.80: ${msOk ? 'met' : 'NOT met'}), ` +
     `peak RSS ${x(ours.mb, ev.mb)} (≤ ×1.20: ${mbOk ? 'met' : 'NOT met'})`,
 );
-if (!usesCompileCache) console.log('dist/cli.js does not enable the compile cache, so the cache rows are left out');
+if (!usesCompileCache) console.log(`${cli} does not enable the compile cache, so the cache rows are left out`);
 else {
   const cacheDir = join(base.TMPDIR, 'node-compile-cache');
   const entries = existsSync(cacheDir) ? readdirSync(cacheDir, { recursive: true }).length : 0;
