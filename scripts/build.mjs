@@ -4,7 +4,7 @@
 //     loads a YAML parser at start-up.
 //  2. dist/bundle/: src/cli.ts bundled with esbuild, code-split, whitespace-minified. This is what `bin`,
 //     `npm start`, the e2e tests and the bench run. Start-up then reads a handful of files
-//     instead of ≈260 modules. What start-up needs (the MCP server SDK, zod, pino) is bundled.
+//     instead of ≈260 modules. What start-up needs (the MCP server SDK and its tasks extension, zod, pino, p-limit) is bundled.
 //     Every other dependency stays an ordinary `import` resolved from node_modules (provider SDKs,
 //     text2wav and the HTTP stack load on first use, and bundling them buys nothing). Commands and
 //     provider adapters that the source loads with `import()` become chunks of their own, so stdio
@@ -33,7 +33,9 @@ try {
 
 // 2. The bundle. Only these dependencies are bundled; any other (including one added later) stays
 // external, loaded from node_modules as before.
-const BUNDLED = ['@modelcontextprotocol/server', 'zod', 'pino'];
+// ext-tasks and p-limit load at start-up too; ext-tasks imports zod, and left external it would
+// load a second zod (≈190 modules) beside the bundled one.
+const BUNDLED = ['@modelcontextprotocol/server', '@modelcontextprotocol/ext-tasks', 'zod', 'pino', 'p-limit'];
 const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.includes(d));
 const outdir = `${root}dist/bundle`;
 rmSync(outdir, { recursive: true, force: true });
