@@ -1,5 +1,6 @@
-// Baseline for the start-up benchmark: the MCP SDK's McpServer with one trivial tool over
-// stdio, and nothing else. mcp-providers is measured against this in the same run.
+// Optional row of the start-up benchmark (npm run bench -- --v1): the v1 SDK's McpServer
+// (@modelcontextprotocol/sdk, what server-everything is built on) with one trivial tool over
+// stdio, and nothing else. The main reference is bench/bare-v2-server.mjs.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';

@@ -5,6 +5,7 @@
  * instance to it. A v2 client may first probe with a short-lived second process, so nothing
  * here may assume it is the only process on the data directory.
  */
+import module from 'node:module';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { ServerConfig } from '../registry/config.js';
 import { createCore } from '../server/core.js';
@@ -23,6 +24,10 @@ export async function runStdio(config: ServerConfig): Promise<number> {
   });
   core.jobs.start();
   core.logger.info({ mode: 'stdio', artifactDir: config.artifactDir }, 'mcp-providers ready');
+  // Everything start-up needs is loaded: write its compile cache entries now (cli.ts enables
+  // the cache), because they are otherwise written at exit, and clients often kill their
+  // servers rather than close stdin. A no-op when the cache is off or already current.
+  if (typeof module.flushCompileCache === 'function') module.flushCompileCache();
   // Ends with stdin, or when stdout fails (the client went away).
   await transport.closed;
   await core.shutdown();

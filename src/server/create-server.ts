@@ -1,6 +1,6 @@
 /**
- * The server factory: one McpServer with the six tools, artifact resources and the logging
- * gate. Both serving entries call it — `serveStdio` once per connection, `createMcpHandler`
+ * The server factory: one McpServer with the tools, artifact resources, MCP tasks and the
+ * logging gate. Both serving entries call it — `serveStdio` once per connection, `createMcpHandler`
  * once per 2026-07-28 HTTP request, the 2025-11-25 HTTP leg once per session — so it holds
  * nothing a stateless request could miss: everything lasting lives in the core.
  */
@@ -9,6 +9,8 @@ import { registerTools } from '../tools/index.js';
 import { CLIENT_LOG_LEVELS, type ClientLogLevel, type Core } from '../tools/deps.js';
 import { PACKAGE } from '../util/package.js';
 import { LIST_CACHE_HINTS, registerArtifactResources } from './resources.js';
+import { registerTasks20251125, taskSupportOf } from './tasks-2025-11-25.js';
+import { registerTasks20260728 } from './tasks-2026-07-28.js';
 
 const INSTRUCTIONS =
   'Generation tools for text, images, video, music and speech, routed to whichever provider is ready ' +
@@ -38,7 +40,10 @@ export function createServer(core: Core, era: ProtocolEra = 'legacy'): McpServer
     return CLIENT_LOG_LEVELS.includes(asked as ClientLogLevel) ? (asked as ClientLogLevel) : undefined;
   };
 
-  registerTools(server, { ...core, clientLogLevel });
+  // MCP tasks, over the same jobs: each protocol generation has its own wire (see the two files).
+  registerTools(server, { ...core, clientLogLevel, ...(era === 'legacy' ? { taskSupport: taskSupportOf } : {}) });
   registerArtifactResources(server, core.store);
+  if (era === 'legacy') registerTasks20251125(server, core);
+  else registerTasks20260728(server, core);
   return server;
 }

@@ -55,8 +55,8 @@ function isExplicitCancel(reason: unknown): boolean {
   return !(reason instanceof SdkError && reason.code === SdkErrorCode.ConnectionClosed);
 }
 
-/** Small images and audio are shown inline too (configurable); everything else is a link only. */
-async function inlineMedia(deps: ToolDeps, job: JobRecord): Promise<Map<string, Buffer>> {
+/** Small images and audio are shown inline too (configurable); everything else is a link only. Also used for task results. */
+export async function inlineMedia(deps: Pick<ToolDeps, 'config' | 'store'>, job: JobRecord): Promise<Map<string, Buffer>> {
   const inline = new Map<string, Buffer>();
   if (!isTerminal(job.state) || !job.result) return inline;
   for (const record of job.result.artifacts) {

@@ -31,4 +31,6 @@ export const CLIENT_LOG_LEVELS: readonly ClientLogLevel[] = ['debug', 'info', 'n
  */
 export interface ToolDeps extends Core {
   clientLogLevel(requestMeta: { envelope?: object } | undefined): ClientLogLevel | undefined;
+  /** Whether a generation tool may be called as an MCP task (2025-11-25 `execution.taskSupport`); the server layer decides. */
+  taskSupport?(tool: string): 'optional' | undefined;
 }

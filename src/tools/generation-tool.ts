@@ -37,7 +37,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
   const routing = routingFields(limits);
   const own = def.fields(limits);
   const input = z.object({ ...own, ...routing });
-  server.registerTool(
+  const registered = server.registerTool(
     def.name,
     {
       title: def.title,
@@ -66,4 +66,6 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
       );
     },
   );
+  const taskSupport = deps.taskSupport?.(def.name);
+  if (taskSupport) registered.execution = { taskSupport };
 }

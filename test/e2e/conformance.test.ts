@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.js';
 import { httpServer, testEnv, type HttpServer } from '../helpers/server-process.js';
-import { EXTENSIONS, SCENARIOS, SPEC_VERSIONS, TASKS_NOTES, type Entry, type SpecVersion } from './conformance-expected.js';
+import { EXTENSIONS, SCENARIOS, SPEC_VERSIONS, TASKS, type Entry, type SpecVersion } from './conformance-expected.js';
 
 const require = createRequire(import.meta.url);
 const CONFORMANCE = join(dirname(require.resolve('@modelcontextprotocol/conformance/package.json')), 'dist', 'index.js');
@@ -180,18 +180,26 @@ for (const version of SPEC_VERSIONS) {
       it('extension scenarios are classified', async () => {
         const ext = [...(await listScenarios([])).entries()].filter(([, tag]) => tag === 'extension').map(([name]) => name);
         expect(ext.sort()).toEqual(Object.keys(EXTENSIONS).sort());
+        expect(Object.keys(TASKS).filter((s) => !(s in EXTENSIONS))).toEqual([]);
       });
 
-      // For the tasks issue: these checks need no fixture tool. Logged, never required.
-      for (const [scenario, ids] of Object.entries(TASKS_NOTES)) {
-        it(`${scenario} @ ${version} (tasks notes, informational)`, async () => {
+      // The tasks extension (io.modelcontextprotocol/tasks): its fixture-free checks are required.
+      for (const [scenario, { required, excluded }] of Object.entries(TASKS)) {
+        it(`${scenario} @ ${version} (tasks extension, --force)`, async () => {
           const run = await runScenario(srv.url, scenario, version, ['--force']);
-          const verdicts = collapse(run.checks ?? []);
-          const lines = ids.map((id) => {
-            const c = verdicts.get(id);
-            return `  ${id.padEnd(48)} ${c ? `${c.status}${c.errorMessage ? `: ${c.errorMessage}` : ''}` : 'ABSENT'}`;
-          });
-          console.log(`${scenario} @ ${version} (not required):\n${lines.join('\n')}`);
+          expect(run.checks, `no checks.json: the suite did not run ${scenario}\n${run.out}`).toBeDefined();
+          const verdicts = collapse(run.checks!);
+          console.log(
+            `${scenario} @ ${version}:\n${[...verdicts.values()]
+              .map((c) => `  ${c.id.padEnd(52)} ${c.status}${c.id in excluded ? ' (excluded: needs a fixture)' : required.includes(c.id) ? ' (required)' : ''}`)
+              .join('\n')}`,
+          );
+          const notPassing = required.filter((id) => verdicts.get(id)?.status !== 'SUCCESS');
+          expect(notPassing.map((id) => (verdicts.has(id) ? describeCheck(verdicts.get(id)!) : `  ${id} ABSENT`)), `required tasks checks in ${scenario}`).toEqual([]);
+          const unexpected = [...verdicts.values()].filter((c) => (c.status === 'FAILURE' || c.status === 'WARNING') && !(c.id in excluded));
+          expect(unexpected.map(describeCheck), `unexpected failures in ${scenario} @ ${version}`).toEqual([]);
+          const stale = Object.keys(excluded).filter((id) => verdicts.get(id)?.status === 'SUCCESS');
+          expect(stale, 'excluded tasks checks now passing: make them required in conformance-expected.ts').toEqual([]);
         }, 60_000);
       }
     }

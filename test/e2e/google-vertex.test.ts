@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -404,16 +404,18 @@ describe('start-up cost', () => {
       stderr: 'pipe',
     });
     const client = new Client({ name: 'e2e-loads', version: '1.0.0' });
-    const google = /\/node_modules\/(@google\/genai|google-auth-library|@google-cloud\/storage|gcp-metadata|gaxios)\/|\/dist\/providers\/google-vertex\//;
+    // Lines are URLs Node resolved, and `bundled:<URL>` for each module inside a bundle chunk it loaded.
+    const google = /\/node_modules\/(@google\/genai|google-auth-library|@google-cloud\/storage|gcp-metadata|gaxios)\/|\/src\/providers\/google-vertex\//;
     try {
       await client.connect(transport);
       await client.listTools();
       const listed = (await client.callTool({ name: 'list_providers', arguments: {} })) as CallToolResult;
       expect(JSON.stringify(listed.structuredContent)).toContain('"credentialMode":"API key, Vertex express mode"');
       const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
-      // The recorder works: it saw the server and the MCP SDK load...
-      expect(atStart.some((u) => u.endsWith('/dist/main.js'))).toBe(true);
-      expect(atStart.some((u) => u.includes('/node_modules/@modelcontextprotocol/server/'))).toBe(true);
+      // The recorder works: it saw the entry, our modules and the MCP SDK (bundled) load...
+      expect(atStart).toContain(pathToFileURL(CLI).href);
+      expect(atStart.some((u) => u.startsWith('bundled:') && u.endsWith('/src/main.ts'))).toBe(true);
+      expect(atStart.some((u) => u.startsWith('bundled:') && u.includes('/node_modules/@modelcontextprotocol/server/'))).toBe(true);
       // ...and nothing of Google's.
       expect(atStart.filter((u) => google.test(u))).toEqual([]);
 
@@ -421,7 +423,7 @@ describe('start-up cost', () => {
       expect(res.isError).toBeFalsy();
       const after = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
       expect(after.some((u) => u.includes('/node_modules/@google/genai/dist/node/'))).toBe(true);
-      expect(after.some((u) => u.endsWith('/dist/providers/google-vertex/index.js'))).toBe(true);
+      expect(after.some((u) => u.endsWith('/src/providers/google-vertex/index.ts'))).toBe(true);
     } finally {
       await client.close();
       await emu.close();

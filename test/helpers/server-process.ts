@@ -1,6 +1,6 @@
-/** Spawns the built server (dist/cli.js) on Node 22, as an MCP client would launch it. */
+/** Spawns the built server on Node 22, as an MCP client would launch it. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** The entry users run: package.json `bin`, the esbuild bundle in dist/bundle/ (scripts/build.mjs). */
+export const CLI = fileURLToPath(
+  new URL(`../../${Object.values((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> }).bin)[0]}`, import.meta.url),
+);
 
 /** A clean environment: no credentials from the developer's shell leak into tests. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {

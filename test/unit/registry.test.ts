@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProviderInfos, parseDefaults } from '../../src/registry/config.js';
+import { loadProviderInfos, parseDefaults, parseProvidersYaml, PROVIDERS_JSON, PROVIDERS_YAML, providersJson, readProvidersDocument } from '../../src/registry/config.js';
 import { Registry } from '../../src/registry/registry.js';
 import { ProviderError } from '../../src/providers/errors.js';
 import { PROVIDER_MODULES } from '../../src/providers/index.js';
@@ -26,6 +29,34 @@ describe('provider metadata', () => {
     expect(p[0].id).toBe('openrouter');
     expect(p[0].baseUrl).toBe('http://127.0.0.1:9/api/v1');
     expect(p[0].defaultModels.text).toBe('x/y');
+  });
+
+  it.runIf(existsSync(PROVIDERS_JSON))("the build's dist/providers.json is config/providers.yaml, validated", () => {
+    const yaml = readFileSync(PROVIDERS_YAML, 'utf8');
+    expect(readFileSync(PROVIDERS_JSON, 'utf8')).toBe(providersJson(yaml));
+    expect(readProvidersDocument()).toEqual(parseProvidersYaml(yaml));
+  });
+
+  it('reads the JSON copy only when it was made from the YAML as it is now, and validates either', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'providers-doc-'));
+    const provider = (name: string) => `providers:\n  ${name}: { display_name: ${name}, priority: 1, enabled_by_default: true, implemented: true, capabilities: [text], default_models: {} }\n`;
+    const yaml = join(dir, 'providers.yaml');
+    const json = join(dir, 'providers.json');
+    const ids = () => Object.keys(readProvidersDocument(yaml, json).providers);
+    try {
+      writeFileSync(yaml, provider('from-yaml'));
+      expect(ids()).toEqual(['from-yaml']); // no JSON
+      // A JSON copy made from this very YAML text (the hash matches) is what is read; here its document differs, to tell.
+      writeFileSync(json, JSON.stringify({ ...JSON.parse(providersJson(provider('from-yaml'))), document: parseProvidersYaml(provider('from-json')) }));
+      expect(ids()).toEqual(['from-json']);
+      writeFileSync(yaml, provider('edited'));
+      expect(ids()).toEqual(['edited']); // the YAML changed since the build
+      writeFileSync(json, JSON.stringify({ ...JSON.parse(providersJson(provider('edited'))), document: { providers: { edited: { display_name: 'x' } } } }));
+      expect(() => ids()).toThrow(/priority/);
+      expect(() => providersJson(provider('x').replace('default_models: {}', 'default_models: {}, models: { m: { max: .inf } }'))).toThrow(/JSON cannot represent/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('parses PROVIDER_DEFAULTS_JSON and explains bad values', () => {

@@ -187,11 +187,12 @@ export function buildJob(prompt: Prompt, options: TtsOptions, catalog: VoiceCata
 }
 
 /**
- * The worker script next to this module. Compiled (dist): espeak-worker.js, emitted by
- * tsc like any other source. From src (vitest): there is no .js sibling, so we run the
- * .ts itself with Node's type stripping (default since Node 22.18; the flag covers older
- * 22.x). The worker is written to need nothing else (see its header), which is what lets
- * the same file run both ways without a build step in tests.
+ * The worker script next to this module. Built: espeak-worker.js, emitted by tsc like any
+ * other source into dist/providers/local/, and by esbuild as an entry point of its own into
+ * dist/bundle/, beside the chunk this code ends up in (scripts/build.mjs). From src (vitest):
+ * there is no .js sibling, so we run the .ts itself with Node's type stripping (default since
+ * Node 22.18; the flag covers older 22.x). The worker is written to need nothing else (see
+ * its header), which is what lets the same file run both ways without a build step in tests.
  *
  * execArgv is explicit so the worker does not inherit the parent's flags: some are
  * invalid for a worker (--input-type, -e) and --import preloads have no business there.
