@@ -157,6 +157,8 @@ export interface ProviderTelemetry {
   costUsd?: number;
   /** Providers tried before this one, in order, when the first choice failed. */
   fallbackFrom?: string[];
+  /** What the provider said about the run (e.g. Replicate's predict time), kept in `_meta` telemetry. */
+  providerMetadata?: Record<string, unknown>;
 }
 
 /** What one adapter call returns. The runner adds telemetry; `tools/` stores artifacts. */

@@ -280,6 +280,7 @@ function telemetryOf(result: GenerationResult, providerId: string, model: string
     outputTokens: result.usage?.outputTokens,
     costUsd: result.usage?.costUsd,
     ...(fallbackFrom?.length ? { fallbackFrom } : {}),
+    ...(result.providerMetadata && Object.keys(result.providerMetadata).length ? { providerMetadata: result.providerMetadata } : {}),
   };
 }
 

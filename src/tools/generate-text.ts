@@ -17,7 +17,7 @@ export const generateText: GenerationToolDefinition<'text', ReturnType<typeof fi
   name: 'generate_text',
   title: 'Generate text',
   description:
-    'Generate text with a language model (Gemini, any OpenRouter model, or a local OpenAI-compatible server). ' +
+    'Generate text with a language model (Gemini, any OpenRouter model, Llama and other models on Replicate or Hugging Face, or a local OpenAI-compatible server). ' +
     'Accepts a system prompt and image attachments. Returns the text plus usage, cost and telemetry.',
   capability: 'text',
   fields,

@@ -28,7 +28,7 @@ export const tts: GenerationToolDefinition<'tts', ReturnType<typeof fields>> = {
   name: 'tts',
   title: 'Text to speech',
   description:
-    'Speak text aloud into an audio file (Gemini speech, or offline espeak-ng with no API key). ' +
+    'Speak text aloud into an audio file (Gemini speech, Kokoro on fal, Replicate or Hugging Face, or offline espeak-ng with no API key). ' +
     'Returns the audio as a resource link (artifact:// URI plus a file path).',
   capability: 'tts',
   fields,

@@ -3,7 +3,7 @@ import type { CallContext, GenerationResult, LongRunningService, Operation, Prov
 import { ProviderError, type ErrorCode } from '../../src/providers/errors.js';
 import type { RetryPolicy } from '../../src/registry/config.js';
 import { Registry } from '../../src/registry/registry.js';
-import { Runner } from '../../src/registry/runner.js';
+import { Runner, extraFor, isKeyedExtra } from '../../src/registry/runner.js';
 import { createLogger } from '../../src/util/logger.js';
 import { fakeProvider, info, type Step } from '../helpers/fake-provider.js';
 
@@ -180,5 +180,24 @@ describe('long-running jobs', () => {
     const c = { ...ctx(), deadline: Date.now() + 80 };
     await expect(run(registry, c)).rejects.toMatchObject({ code: 'timeout' });
     expect(seen.v).toMatchObject({ starts: 1, cancels: 1 });
+  });
+});
+
+describe('extra by provider', () => {
+  const ids = ['fal', 'replicate', 'huggingface'];
+  it('gives each provider its own part when keyed by provider id', () => {
+    const extra = { fal: { guidance_scale: 3 }, replicate: { go_fast: false } };
+    expect(extraFor(extra, 'fal', 'fal', ids)).toEqual({ guidance_scale: 3 });
+    expect(extraFor(extra, 'replicate', 'fal', ids)).toEqual({ go_fast: false });
+    expect(extraFor(extra, 'huggingface', 'fal', ids)).toEqual({});
+  });
+  it('gives a flat extra to the first choice only', () => {
+    expect(extraFor({ guidance_scale: 3 }, 'fal', 'fal', ids)).toEqual({ guidance_scale: 3 });
+    expect(extraFor({ guidance_scale: 3 }, 'replicate', 'fal', ids)).toEqual({});
+  });
+  it('is flat unless every key names a provider', () => {
+    expect(isKeyedExtra({ fal: {}, seed: 1 }, ids)).toBe(false);
+    expect(isKeyedExtra({}, ids)).toBe(false);
+    expect(isKeyedExtra({ fal: {} }, ids)).toBe(true);
   });
 });
