@@ -300,7 +300,7 @@ describe('start-up cost', () => {
     const loads = join(dir, 'loads.txt');
     const emu = await startFalEmulator({ apiKey: KEY });
     const client = new Client({ name: 'fal-loads', version: '1.0.0' });
-    const falModules = /\/node_modules\/@fal-ai\/client\/|\/dist\/providers\/fal\//;
+    const falModules = /\/node_modules\/@fal-ai\/client\/|\/src\/providers\/fal\//;
     try {
       await client.connect(
         new StdioClientTransport({
@@ -312,12 +312,12 @@ describe('start-up cost', () => {
       );
       await client.callTool({ name: 'list_providers', arguments: {} });
       const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
-      expect(atStart.some((u) => u.endsWith('/dist/main.js'))).toBe(true);
+      expect(atStart.some((u) => u.startsWith('bundled:') && u.endsWith('/src/main.ts'))).toBe(true);
       expect(atStart.filter((u) => falModules.test(u))).toEqual([]);
       const res = (await client.callTool({ name: 'generate_image', arguments: { prompt: 'hi', provider: 'fal' } })) as CallToolResult;
       expect(res.isError).toBeFalsy();
       const after = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
-      expect(after.some((u) => u.endsWith('/dist/providers/fal/index.js'))).toBe(true);
+      expect(after.some((u) => u.endsWith('/src/providers/fal/index.ts'))).toBe(true);
       expect(after.some((u) => u.includes('/node_modules/@fal-ai/client/'))).toBe(true);
     } finally {
       await client.close();

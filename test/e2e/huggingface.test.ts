@@ -346,18 +346,18 @@ describe('huggingface start-up cost, and the guard itself', () => {
       stderr: 'pipe',
     });
     const client = new Client({ name: 'e2e-hf-loads', version: '1.0.0' });
-    const hf = /\/node_modules\/@huggingface\/|\/dist\/providers\/huggingface\//;
+    const hf = /\/node_modules\/@huggingface\/|\/src\/providers\/huggingface\//;
     try {
       await client.connect(transport);
       await client.callTool({ name: 'list_providers', arguments: {} });
       const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
-      expect(atStart.some((u) => u.endsWith('/dist/main.js'))).toBe(true);
+      expect(atStart.some((u) => u.startsWith('bundled:') && u.endsWith('/src/main.ts'))).toBe(true);
       expect(atStart.filter((u) => hf.test(u))).toEqual([]);
       const res = (await client.callTool({ name: 'generate_text', arguments: { prompt: 'hi', provider: 'huggingface' } })) as CallToolResult;
       expect(res.isError).toBeFalsy();
       const after = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
       expect(after.some((u) => u.includes('/node_modules/@huggingface/inference/dist/esm/'))).toBe(true);
-      expect(after.some((u) => u.endsWith('/dist/providers/huggingface/index.js'))).toBe(true);
+      expect(after.some((u) => u.endsWith('/src/providers/huggingface/index.ts'))).toBe(true);
       expectOnlyEmulator(emu, guardLog);
     } finally {
       await client.close();

@@ -255,20 +255,20 @@ describe('start-up cost', () => {
       stderr: 'pipe',
     });
     const client = new Client({ name: 'e2e-loads', version: '1.0.0' });
-    const ours = /\/node_modules\/replicate\/|\/dist\/providers\/replicate\//;
+    const ours = /\/node_modules\/replicate\/|\/src\/providers\/replicate\//;
     try {
       await client.connect(transport);
       const listed = (await client.callTool({ name: 'list_providers', arguments: {} })) as CallToolResult;
       expect(JSON.stringify(listed.structuredContent)).toMatch(/"id":"replicate"[^}]*"usable":true/);
       const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
-      expect(atStart.some((u) => u.endsWith('/dist/main.js'))).toBe(true);
+      expect(atStart.some((u) => u.startsWith('bundled:') && u.endsWith('/src/main.ts'))).toBe(true);
       expect(atStart.filter((u) => ours.test(u))).toEqual([]);
 
       const res = (await client.callTool({ name: 'generate_text', arguments: { prompt: 'hi', provider: 'replicate' } })) as CallToolResult;
       expect(res.isError).toBeFalsy();
       const after = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
       expect(after.some((u) => u.includes('/node_modules/replicate/'))).toBe(true);
-      expect(after.some((u) => u.endsWith('/dist/providers/replicate/index.js'))).toBe(true);
+      expect(after.some((u) => u.endsWith('/src/providers/replicate/index.ts'))).toBe(true);
     } finally {
       await client.close();
       await emu.close();
