@@ -11,7 +11,7 @@
  * - Faults: a queue, one fault per request, applied in order.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, isObject, listenLoopback, parseJson, readBody, sleepUnlessClosed } from './http-kit.js';
 import { colour, encodePng } from './media.js';
 
 export interface EmulatorOptions {
@@ -90,7 +90,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const rawBody = await readBody(req);
+    const rawBody = (await readBody(req)).toString('utf8');
     const n = ++counter;
     const rec: RecordedRequest = {
       method: req.method ?? '',
@@ -196,11 +196,10 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     };
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const origin = await listenLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}${basePath}`,
+    url: `${origin}${basePath}`,
     requests,
     sentImages,
     enqueueFault: (...more) => void faults.push(...more),
@@ -220,11 +219,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
         waiters.add(check);
       });
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections(); // keep-alive sockets from the SDK would hold close() open
-      }),
+    close: () => closeServer(server),
   };
 }
 
@@ -242,42 +237,10 @@ function defaultMessage(status: number): string {
   return `Emulated error ${status}`;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
-}
-
-/** Resolves true after `ms`, or false as soon as the client goes away. */
-function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(!res.destroyed), ms);
-    res.once('close', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function textOf(message: unknown): string {

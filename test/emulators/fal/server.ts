@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLoopback, readRequest, resetOrDelay, send, sendJson as json } from '../http-kit.js';
 import { complete, familyOf, validate } from './outputs.js';
 import type { EmulatedRequest, FalEmulator, FalEmulatorOptions, FalFault, FalRoute, RecordedRequest, ServedFile } from './types.js';
 
@@ -52,11 +52,7 @@ export async function startFalEmulator(options: FalEmulatorOptions = {}): Promis
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  state.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.baseUrl = await listenLoopback(server);
   return {
     baseUrl: state.baseUrl,
     apiKey: state.opts.apiKey,
@@ -83,24 +79,13 @@ export async function startFalEmulator(options: FalEmulatorOptions = {}): Promis
         }, ms);
         if (!check()) state.waiters.add(check);
       }),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 
 async function handle(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const raw = await readBody(req);
-  const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-  let body: unknown;
-  try {
-    body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
-  } catch {
-    body = undefined;
-  }
-  const rec: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body };
+  const { url, rec } = await readRequest(req);
+  const body = rec.body;
   state.requests.push(rec);
   for (const wake of [...state.waiters]) wake();
 
@@ -241,13 +226,7 @@ async function applyOne(fault: FalFault, res: ServerResponse): Promise<boolean> 
     json(res, fault.status, { detail: fault.detail ?? defaultDetail(fault.status), ...(fault.errorType ? { error_type: fault.errorType } : {}) }, headers);
     return false;
   }
-  if ('reset' in fault) {
-    res.socket?.destroy();
-    res.destroy();
-    return false;
-  }
-  if ('delayMs' in fault) return sleepUnlessClosed(fault.delayMs, res);
-  return true;
+  return resetOrDelay(fault, res);
 }
 
 function defaultDetail(status: number): string {
@@ -255,37 +234,4 @@ function defaultDetail(status: number): string {
   if (status === 503) return 'Service temporarily unavailable';
   if (status >= 500) return 'Internal Server Error';
   return `Emulated error ${status}`;
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json', ...headers });
-}
-
-function send(res: ServerResponse, status: number, body: Buffer, headers: Record<string, string>): void {
-  if (res.destroyed || res.headersSent) return;
-  res.writeHead(status, { ...headers, 'content-length': String(body.length) });
-  res.end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
-
-function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
-    }, ms);
-    res.once('close', onClose);
-  });
 }

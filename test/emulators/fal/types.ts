@@ -1,5 +1,5 @@
 /** Public contract of the fal queue emulator. */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { RecordedRequest } from '../http-kit.js';
 
 export interface FalEmulatorOptions {
   /** Key accepted in `Authorization: Key <key>`. Default `fal-test-id:fal-test-secret`. */
@@ -10,15 +10,8 @@ export interface FalEmulatorOptions {
   progressPolls?: number;
 }
 
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, as received. */
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingHttpHeaders;
-  /** Parsed JSON body; undefined if none (or not JSON). */
-  body: unknown;
-}
+/** A request as received: method, path (no query), query, headers, parsed JSON body. */
+export type { RecordedRequest };
 
 /** Which request a fault waits for; a fault without a route is taken by the next queue API call (never a file download). */
 export type FalRoute = 'submit' | 'status' | 'result' | 'cancel' | 'file';

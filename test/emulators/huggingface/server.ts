@@ -22,7 +22,7 @@
  * Faults (types.ts) queue in order; a request takes the first whose route matches it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { asObject, closeServer, listenLoopback, readRequest, resetOrDelay, send, sendJson } from '../http-kit.js';
 import { colour, encodeMp4, encodePng, encodeWav, pcmTone } from '../media.js';
 import { DEFAULT_MAPPINGS, hubModel } from './hub.js';
 import type { FalJobState, FaultRoute, HfEmulator, HfEmulatorOptions, HfFault, MappingEntry, RecordedRequest, SentMedia } from './types.js';
@@ -50,15 +50,7 @@ export async function startHfEmulator(opts: HfEmulatorOptions = {}): Promise<HfE
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    const rec: RecordedRequest = {
-      method: req.method ?? '',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: req.headers,
-      body: parseJson(raw),
-    };
+    const rec: RecordedRequest = (await readRequest(req)).rec;
     requests.push(rec);
     const n = ++seq;
     const requestId = `emu-req-${n}`;
@@ -88,18 +80,13 @@ export async function startHfEmulator(opts: HfEmulatorOptions = {}): Promise<HfE
         const extra = fault.estimatedTime !== undefined ? { estimated_time: fault.estimatedTime } : {};
         return error(fault.status, fault.message ?? defaultMessage(fault.status), extra, headers);
       }
-      if ('reset' in fault) {
-        res.socket?.destroy();
-        res.destroy();
-        return;
-      }
       if ('malformed' in fault) {
         rec.status = 200;
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"id":"broken","choices":[{"mess');
         return;
       }
-      if ('delayMs' in fault && !(await sleepUnlessClosed(fault.delayMs, res))) return;
+      if (!(await resetOrDelay(fault, res))) return;
     }
 
     const body = asObject(rec.body);
@@ -109,9 +96,7 @@ export async function startHfEmulator(opts: HfEmulatorOptions = {}): Promise<HfE
         const file = files.get(name);
         if (!file) return error(404, 'File not found');
         rec.status = 200;
-        res.writeHead(200, { 'content-type': file.mimeType, 'content-length': String(file.data.length) });
-        res.end(Buffer.from(file.data));
-        return;
+        return send(res, 200, Buffer.from(file.data), { 'content-type': file.mimeType });
       }
       case 'hub': {
         const id = decodeURIComponent(rec.path.slice('/api/models/'.length));
@@ -132,9 +117,7 @@ export async function startHfEmulator(opts: HfEmulatorOptions = {}): Promise<HfE
         const file = render(entry.task, n);
         if (!file) return error(400, `Task ${entry.task} is not supported on hf-inference`);
         rec.status = 200;
-        res.writeHead(200, { 'content-type': file.mimeType, 'content-length': String(file.data.length) });
-        res.end(Buffer.from(file.data));
-        return;
+        return send(res, 200, Buffer.from(file.data), { 'content-type': file.mimeType });
       }
       case 'fal-submit': {
         const endpoint = rec.path.slice('/fal-ai/'.length);
@@ -262,11 +245,7 @@ export async function startHfEmulator(opts: HfEmulatorOptions = {}): Promise<HfE
     };
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = await listenLoopback(server);
 
   return {
     baseUrl,
@@ -277,11 +256,7 @@ export async function startHfEmulator(opts: HfEmulatorOptions = {}): Promise<HfE
     files,
     falJobs,
     mappings,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 
@@ -318,49 +293,6 @@ function defaultMessage(status: number): string {
   if (status === 429) return 'You have reached the rate limit. Retry later.';
   if (status === 503) return 'Model is currently loading';
   return `Emulated error ${status}`;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.destroyed || res.headersSent) return;
-  const text = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(text.length), ...headers });
-  res.end(text);
-}
-
-function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
-    }, ms);
-    res.once('close', onClose);
-  });
-}
-
-function parseJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function textOf(message: unknown): string {

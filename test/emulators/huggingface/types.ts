@@ -1,5 +1,5 @@
 /** Public contract of the Hugging Face emulator (router + Hub mapping + result files on one loopback origin). */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { RecordedRequest as ReceivedRequest } from '../http-kit.js';
 
 /** One entry of a model's `inferenceProviderMapping`, as the Hub sends it (array form). */
 export interface MappingEntry {
@@ -51,14 +51,8 @@ export type HfFault = (
   route?: FaultRoute;
 };
 
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, as received. */
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingHttpHeaders;
-  /** Parsed JSON body, or undefined. */
-  body: unknown;
+/** A request as received (method, path without the query, query, headers, parsed JSON body), and how it was served. */
+export interface RecordedRequest extends ReceivedRequest {
   /** Route it was served as (undefined: no route matched, answered 404). */
   route?: FaultRoute;
   status?: number;

@@ -18,7 +18,7 @@
  * problem details. Faults queue in order; each request takes the first one for its route.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, isObject, listenLoopback, readRequest, resetOrDelay, send, sendJson, sleepUnlessClosed } from '../http-kit.js';
 import { HOSTED, makeOutput, validate, type HostedModel } from './models.js';
 import type { EmulatedPrediction, FaultRoute, RecordedRequest, ReplicateEmulator, ReplicateEmulatorOptions, ReplicateFault, ServedFile } from './types.js';
 
@@ -57,12 +57,7 @@ export async function startReplicateEmulator(opts: ReplicateEmulatorOptions = {}
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  state.origin = `http://127.0.0.1:${port}`;
+  state.origin = await listenLoopback(server);
   state.baseUrl = `${state.origin}/v1`;
   return {
     baseUrl: state.baseUrl,
@@ -74,31 +69,21 @@ export async function startReplicateEmulator(opts: ReplicateEmulatorOptions = {}
     enqueueFault: (...faults) => void state.faults.push(...faults),
     pendingFaults: state.faults,
     creates: () => state.requests.filter((r) => r.method === 'POST' && (r.path === '/v1/predictions' || CREATE_OFFICIAL.test(r.path))),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 
 async function handle(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const raw = await readBody(req);
-  const path = new URL(req.url ?? '/', 'http://emulator.invalid').pathname;
-  let body: unknown;
-  try {
-    body = raw.length ? (JSON.parse(raw.toString('utf8')) as unknown) : undefined;
-  } catch {
-    body = undefined;
-  }
-  state.requests.push({ method: req.method ?? '', path, headers: req.headers, body, at: Date.now() });
+  const { raw, rec: { query: _query, ...received } } = await readRequest(req);
+  const { path, body } = received;
+  state.requests.push({ ...received, at: Date.now() });
 
   const file = FILE.exec(path);
   if (file && req.method === 'GET') {
     if (!(await applyFault(takeFault(state, 'file'), res))) return;
     const served = state.files.get(`${state.origin}${path}`);
     if (!served) return problem(res, 404, 'Not found', 'The requested resource could not be found.');
-    return send(res, 200, Buffer.from(served.bytes), served.contentType);
+    return send(res, 200, Buffer.from(served.bytes), { 'content-type': served.contentType });
   }
 
   if (req.headers.authorization !== `Bearer ${state.token}`) {
@@ -282,17 +267,11 @@ async function applyFault(fault: ReplicateFault | undefined, res: ServerResponse
     problem(res, fault.status, fault.title ?? defaultTitle(fault.status), fault.detail ?? `Emulated error ${fault.status}`, fault.invalidFields ? { invalid_fields: fault.invalidFields } : {}, fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {});
     return false;
   }
-  if ('reset' in fault) {
-    res.socket?.destroy();
-    res.destroy();
-    return false;
-  }
   if ('malformed' in fault) {
-    send(res, 200, Buffer.from('{"id":"broken","status":"proc'), 'application/json');
+    send(res, 200, Buffer.from('{"id":"broken","status":"proc'), { 'content-type': 'application/json' });
     return false;
   }
-  if ('delayMs' in fault) return sleepUnlessClosed(fault.delayMs, res);
-  return true;
+  return resetOrDelay(fault, res);
 }
 
 function defaultTitle(status: number): string {
@@ -301,41 +280,4 @@ function defaultTitle(status: number): string {
 
 function problem(res: ServerResponse, status: number, title: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): void {
   sendJson(res, status, { title, detail, status, ...extra }, headers, 'application/problem+json');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, type = 'application/json'): void {
-  send(res, status, Buffer.from(JSON.stringify(body)), type, headers);
-}
-
-function send(res: ServerResponse, status: number, body: Buffer, contentType: string, headers: Record<string, string> = {}): void {
-  if (res.destroyed || res.headersSent) return;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': String(body.length), ...headers });
-  res.end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
-
-function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
-    }, ms);
-    res.once('close', onClose);
-  });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -1,5 +1,5 @@
 /** Shapes of the Replicate emulator: options, faults, recorded requests and its predictions. */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { RecordedRequest as ReceivedRequest } from '../http-kit.js';
 
 export interface ReplicateEmulatorOptions {
   /** The API token requests must carry as `Authorization: Bearer <token>`. */
@@ -27,13 +27,8 @@ export type ReplicateFault =
   /** Taken by the next create: a sync-mode (`Prefer: wait`) create answers while still `processing`. */
   | { route?: 'create'; syncTimesOut: true };
 
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query. */
-  path: string;
-  headers: IncomingHttpHeaders;
-  /** Parsed JSON body (undefined when empty or not JSON). */
-  body: unknown;
+/** A request as received (method, path without the query, headers, parsed JSON body; no query), and when. */
+export interface RecordedRequest extends Omit<ReceivedRequest, 'query'> {
   /** Epoch ms the request arrived. */
   at: number;
 }

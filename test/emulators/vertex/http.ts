@@ -1,6 +1,9 @@
-/** HTTP plumbing shared by the Vertex emulator's routes. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+/** HTTP plumbing shared by the Vertex emulator's routes (on top of ../http-kit.ts, whose helpers it re-exports). */
+import type { ServerResponse } from 'node:http';
+import { parseJson, resetConnection } from '../http-kit.js';
 import type { WireFault } from './types.js';
+
+export { asObject, isObject, resetConnection, sleepUnlessClosed } from '../http-kit.js';
 
 /** HTTP code → canonical google.rpc.Code name (google/rpc/code.proto's HTTP mapping). */
 const GRPC_STATUS: Record<number, string> = {
@@ -74,12 +77,6 @@ export function breakAnswer(res: ServerResponse, fault: WireFault): void {
   wireFaults.set(res, fault);
 }
 
-/** Connection reset: no answer at all, the socket destroyed. */
-export function resetConnection(res: ServerResponse): void {
-  res.socket?.destroy();
-  res.destroy();
-}
-
 /**
  * Writes one answer with its Content-Length — or breaks it as the WireFault set with breakAnswer() says.
  * `headOnly` (HEAD): the headers alone.
@@ -117,50 +114,13 @@ export function sendRpcError(
   sendJson(res, code, rpcStatusBody(code, opts), opts.headers);
 }
 
-export function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
-
 /** JSON, or form fields for `application/x-www-form-urlencoded`; undefined for an empty body. */
 export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
   if (raw.length === 0) return undefined;
-  const text = raw.toString('utf8');
   if (contentType?.includes('application/x-www-form-urlencoded')) {
-    return Object.fromEntries(new URLSearchParams(text));
+    return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Resolves true after `ms`, or false as soon as the client goes away. */
-export function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
-    }, ms);
-    res.once('close', onClose);
-  });
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-export function asObject(value: unknown): Record<string, unknown> {
-  return isObject(value) ? value : {};
+  return parseJson(raw);
 }
 
 export function words(text: string): number {

@@ -17,16 +17,16 @@
  * media download) — and a fault without a route is taken by the next model call of any kind.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLoopback, readRequest } from '../http-kit.js';
 import {
   CRM_PREFIX, METADATA_PREFIX, STS_PATH, authorizeModelCall, handleCrm, handleMetadata, handleSts, writeExternalAccountFile,
 } from './auth.js';
 import { handleGcs, isGcsPath } from './gcs.js';
 import { generateContent, type ContentFaults } from './generate-content.js';
-import { asObject, breakAnswer, grpcStatusFor, parseBody, readBody, resetConnection, retryInfo, sendBody, sendJson, sendRpcError, sleepUnlessClosed } from './http.js';
+import { asObject, breakAnswer, grpcStatusFor, parseBody, resetConnection, retryInfo, sendBody, sendJson, sendRpcError, sleepUnlessClosed } from './http.js';
 import { pollVeo, startVeo, type OperationFaults } from './operations.js';
 import { predictImagen, predictLyria } from './predict.js';
-import type { EmulatorState, FaultRoute, ModelCall, RecordedRequest, VertexEmulator, VertexEmulatorOptions, VertexFault, WireFault } from './types.js';
+import type { EmulatorState, FaultRoute, ModelCall, VertexEmulator, VertexEmulatorOptions, VertexFault, WireFault } from './types.js';
 
 const MODEL_ROUTE =
   /^\/(v1|v1beta1)\/(?:projects\/([^/]+)\/locations\/([^/]+)\/)?publishers\/([^/]+)\/models\/([^/:]+):([A-Za-z]+)$/;
@@ -58,17 +58,12 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions = {}): Pro
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  state.baseUrl = `http://127.0.0.1:${port}`;
+  state.baseUrl = await listenLoopback(server);
 
   return {
     baseUrl: state.baseUrl,
     tokenUrl: `${state.baseUrl}${STS_PATH}`,
-    metadataHost: `127.0.0.1:${port}`,
+    metadataHost: new URL(state.baseUrl).host,
     storageEndpoint: state.baseUrl,
     requests: state.requests,
     enqueueFault: (...faults) => void state.faults.push(...faults),
@@ -79,21 +74,13 @@ export async function startVertexEmulator(opts: VertexEmulatorOptions = {}): Pro
     issuedTokens: state.issuedTokens,
     operations: state.operations,
     concurrency: state.concurrency,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections(); // keep-alive sockets would hold close() open
-      }),
+    close: () => closeServer(server),
   };
 }
 
 async function handle(state: EmulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const raw = await readBody(req);
-  const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-  const path = url.pathname;
-  const query = Object.fromEntries(url.searchParams);
-  const body = parseBody(raw, req.headers['content-type']);
-  const rec: RecordedRequest = { method: req.method ?? '', path, query, headers: req.headers, body };
+  const { raw, rec } = await readRequest(req, (raw) => parseBody(raw, req.headers['content-type']));
+  const { path, query, body } = rec;
   state.requests.push(rec);
 
   if (path === STS_PATH) return handleSts(state, req, res, body);

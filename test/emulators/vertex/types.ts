@@ -1,5 +1,5 @@
 /** Public contract of the Vertex emulator and the state its route modules share. */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { RecordedRequest } from '../http-kit.js';
 
 export interface VertexEmulatorOptions {
   /** Project id the project-form routes accept (others answer 404 NOT_FOUND). Default 'test-project'. */
@@ -13,15 +13,8 @@ export interface VertexEmulatorOptions {
   operationPolls?: number;
 }
 
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, as received (not decoded). */
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingHttpHeaders;
-  /** Parsed JSON, or the form fields of a form-encoded body (token endpoint); undefined if none. */
-  body: unknown;
-}
+/** A request as received; its body is parsed JSON, or the form fields of a form-encoded body (token endpoint). */
+export type { RecordedRequest };
 
 /**
  * Which request a fault waits for. A fault without a route is taken by the next model call of any
