@@ -10,19 +10,8 @@
  * says `completed`); the result itself is the same either way.
  */
 import { ProtocolError, ProtocolErrorCode, RELATED_TASK_META_KEY, type McpServer } from '@modelcontextprotocol/server';
-import {
-  CancelTaskRequestV1Schema,
-  CancelTaskResultV1Schema,
-  CreateTaskResultV1Schema,
-  GetTaskRequestV1Schema,
-  GetTaskResultRequestV1Schema,
-  GetTaskResultV1Schema,
-  ListTasksRequestV1Schema,
-  ListTasksResultV1Schema,
-  TaskResultV1Schema,
-  type CreateTaskResultV1,
-  type TaskV1,
-} from '@modelcontextprotocol/ext-tasks/core/v1';
+import type { CreateTaskResultV1, TaskV1 } from '@modelcontextprotocol/ext-tasks/core/v1';
+import { lazySchema, tasksV1 } from './tasks-schemas.js';
 import { isTerminal, type JobRecord } from '../jobs/job-record.js';
 import { progressReporter } from '../tools/request-context.js';
 import type { Core } from '../tools/deps.js';
@@ -75,14 +64,14 @@ export function registerTasks20251125(server: McpServer, core: Core): void {
     core.logger.info({ task: job.id, tool: name, revision: '2025-11-25' }, 'task created');
     notifyWhenDone(server, core, job.id);
     const created: CreateTaskResultV1 = { task: seedTask(core, job), _meta: { [MODEL_IMMEDIATE_RESPONSE]: textOf(result) } };
-    return CreateTaskResultV1Schema.parse(created);
+    return (await tasksV1()).CreateTaskResultV1Schema.parse(created);
   });
 
-  server.server.setRequestHandler('tasks/get', { params: GetTaskRequestV1Schema.shape.params, result: GetTaskResultV1Schema }, async ({ taskId }) =>
+  server.server.setRequestHandler('tasks/get', { params: lazySchema(tasksV1, (m) => m.GetTaskRequestV1Schema.shape.params), result: lazySchema(tasksV1, (m) => m.GetTaskResultV1Schema) }, async ({ taskId }) =>
     taskV1(core, await jobForTask(core, taskId)),
   );
 
-  server.server.setRequestHandler('tasks/result', { params: GetTaskResultRequestV1Schema.shape.params, result: TaskResultV1Schema }, async ({ taskId }, ctx) => {
+  server.server.setRequestHandler('tasks/result', { params: lazySchema(tasksV1, (m) => m.GetTaskResultRequestV1Schema.shape.params), result: lazySchema(tasksV1, (m) => m.TaskResultV1Schema) }, async ({ taskId }, ctx) => {
     let job = await jobForTask(core, taskId);
     const signal = AbortSignal.any([ctx.mcpReq.signal, core.shutdownSignal]);
     const progress = progressReporter(ctx);
@@ -102,7 +91,7 @@ export function registerTasks20251125(server: McpServer, core: Core): void {
     return asJsonObject({ ...result, _meta: { ...result._meta, [RELATED_TASK_META_KEY]: { taskId } } });
   });
 
-  server.server.setRequestHandler('tasks/list', { params: ListTasksRequestV1Schema.shape.params, result: ListTasksResultV1Schema }, async (params) => {
+  server.server.setRequestHandler('tasks/list', { params: lazySchema(tasksV1, (m) => m.ListTasksRequestV1Schema.shape.params), result: lazySchema(tasksV1, (m) => m.ListTasksResultV1Schema) }, async (params) => {
     const offset = offsetOf(params?.cursor);
     // Newest first; a job created since the previous page pushes the rest back, so a page may repeat a task but never skips one.
     const jobs = await core.jobs.list({ limit: offset + PAGE + 1 });
@@ -110,7 +99,7 @@ export function registerTasks20251125(server: McpServer, core: Core): void {
     return { tasks: page.map((j) => taskV1(core, j)), ...(jobs.length > offset + PAGE ? { nextCursor: cursorOf(offset + PAGE) } : {}) };
   });
 
-  server.server.setRequestHandler('tasks/cancel', { params: CancelTaskRequestV1Schema.shape.params, result: CancelTaskResultV1Schema }, async ({ taskId }) => {
+  server.server.setRequestHandler('tasks/cancel', { params: lazySchema(tasksV1, (m) => m.CancelTaskRequestV1Schema.shape.params), result: lazySchema(tasksV1, (m) => m.CancelTaskResultV1Schema) }, async ({ taskId }) => {
     const before = await jobForTask(core, taskId);
     const refuse = (job: JobRecord) => new ProtocolError(ProtocolErrorCode.InvalidParams, `Cannot cancel task: already in terminal status '${taskStatusOf(job)}'`);
     if (isTerminal(before.state)) throw refuse(before);

@@ -17,33 +17,22 @@
  * carry (it knows the four list/resource change kinds). Notifications are optional; clients poll.
  */
 import { MissingRequiredClientCapabilityError, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
-import {
-  CancelTaskRequestV2Schema,
-  CancelTaskResultV2Schema,
-  GetTaskRequestV2Schema,
-  GetTaskResultV2Schema,
-  TASKS_EXTENSION_ID_V2,
-  UpdateTaskRequestV2Schema,
-  UpdateTaskResultV2Schema,
-  hasTaskClientCapabilityV2,
-  type CreateTaskResultV2,
-  type DetailedTaskV2,
-  type TaskV2,
-} from '@modelcontextprotocol/ext-tasks/core/v2';
+import type { CreateTaskResultV2, DetailedTaskV2, TaskV2 } from '@modelcontextprotocol/ext-tasks/core/v2';
+import { lazySchema, tasksV2, TASKS_EXTENSION_ID } from './tasks-schemas.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { Core } from '../tools/deps.js';
 import { TASK_TOOLS, asJsonObject, interceptToolsCall, jobForTask, pollIntervalMs, startJob, statusMessageOf, taskResult, taskStatusOf } from './tasks.js';
 
 /** Whether this request declared the tasks extension in its per-request client capabilities. */
-function declaresTasks(ctx: ServerContext): boolean {
-  return hasTaskClientCapabilityV2({ _meta: ctx.mcpReq.envelope });
+async function declaresTasks(ctx: ServerContext): Promise<boolean> {
+  return (await tasksV2()).hasTaskClientCapabilityV2({ _meta: ctx.mcpReq.envelope });
 }
 
-function requireTasks(ctx: ServerContext): void {
-  if (!declaresTasks(ctx)) {
+async function requireTasks(ctx: ServerContext): Promise<void> {
+  if (!(await declaresTasks(ctx))) {
     throw new MissingRequiredClientCapabilityError(
-      { requiredCapabilities: { extensions: { [TASKS_EXTENSION_ID_V2]: {} } } },
-      `Missing required client capability: the ${TASKS_EXTENSION_ID_V2} extension (declare it in _meta["io.modelcontextprotocol/clientCapabilities"].extensions)`,
+      { requiredCapabilities: { extensions: { [TASKS_EXTENSION_ID]: {} } } },
+      `Missing required client capability: the ${TASKS_EXTENSION_ID} extension (declare it in _meta["io.modelcontextprotocol/clientCapabilities"].extensions)`,
     );
   }
 }
@@ -79,11 +68,11 @@ async function detailedTask(core: Core, server: McpServer, job: JobRecord): Prom
 }
 
 export function registerTasks20260728(server: McpServer, core: Core): void {
-  server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION_ID_V2]: {} } });
+  server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION_ID]: {} } });
 
   interceptToolsCall(server, async (request, ctx, call) => {
     const name = (request.params as { name?: unknown } | undefined)?.name;
-    if (typeof name !== 'string' || !TASK_TOOLS.has(name) || !declaresTasks(ctx)) return call(request, ctx);
+    if (typeof name !== 'string' || !TASK_TOOLS.has(name) || !(await declaresTasks(ctx))) return call(request, ctx);
     const { job, result } = await startJob(core, request, ctx, call);
     // Arguments the tool refused: its own (immediate) answer.
     if (!job) return result;
@@ -92,20 +81,20 @@ export function registerTasks20260728(server: McpServer, core: Core): void {
     return created;
   });
 
-  server.server.setRequestHandler('tasks/get', { params: GetTaskRequestV2Schema.shape.params, result: GetTaskResultV2Schema }, async ({ taskId }, ctx) => {
-    requireTasks(ctx);
+  server.server.setRequestHandler('tasks/get', { params: lazySchema(tasksV2, (m) => m.GetTaskRequestV2Schema.shape.params), result: lazySchema(tasksV2, (m) => m.GetTaskResultV2Schema) }, async ({ taskId }, ctx) => {
+    await requireTasks(ctx);
     return { ...(await detailedTask(core, server, await jobForTask(core, taskId))), resultType: 'complete' as const };
   });
 
   // The SDK lifts `inputResponses` out of every request's params (ctx.mcpReq.inputResponses); our tasks never ask for input, so they are ignored (spec: SHOULD ignore keys not outstanding).
-  server.server.setRequestHandler('tasks/update', { params: UpdateTaskRequestV2Schema.shape.params.pick({ taskId: true }), result: UpdateTaskResultV2Schema }, async ({ taskId }, ctx) => {
-    requireTasks(ctx);
+  server.server.setRequestHandler('tasks/update', { params: lazySchema(tasksV2, (m) => m.UpdateTaskRequestV2Schema.shape.params.pick({ taskId: true })), result: lazySchema(tasksV2, (m) => m.UpdateTaskResultV2Schema) }, async ({ taskId }, ctx) => {
+    await requireTasks(ctx);
     await jobForTask(core, taskId);
     return { resultType: 'complete' as const };
   });
 
-  server.server.setRequestHandler('tasks/cancel', { params: CancelTaskRequestV2Schema.shape.params, result: CancelTaskResultV2Schema }, async ({ taskId }, ctx) => {
-    requireTasks(ctx);
+  server.server.setRequestHandler('tasks/cancel', { params: lazySchema(tasksV2, (m) => m.CancelTaskRequestV2Schema.shape.params), result: lazySchema(tasksV2, (m) => m.CancelTaskResultV2Schema) }, async ({ taskId }, ctx) => {
+    await requireTasks(ctx);
     await jobForTask(core, taskId);
     // Idempotent: a task already ended is left as it is, and acknowledged the same.
     const job = await core.jobs.cancel(taskId, core.logger.child({ task: taskId }));

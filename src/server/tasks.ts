@@ -7,6 +7,7 @@
  * or not) can be polled as a task, from any process sharing the job store.
  */
 import { ProtocolError, ProtocolErrorCode, type CallToolResult, type JSONRPCRequest, type McpServer, type Result, type ServerContext } from '@modelcontextprotocol/server';
+// core (json helpers) imports nothing; the zod-heavy core/v1 and core/v2 load lazily (tasks-schemas.ts).
 import { toJsonValue, type JsonValue } from '@modelcontextprotocol/ext-tasks/core';
 import { z } from 'zod';
 import { isJobId, type JobRecord } from '../jobs/job-record.js';

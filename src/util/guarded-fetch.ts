@@ -36,15 +36,16 @@
  * version-compatible with the bundled one. `http.request` takes a `lookup` function for the
  * very socket it opens, which is all pinning needs: no new dependency, nothing to keep in step.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { ProviderError, codeForStatus, parseRetryAfter, type ErrorCode } from '../providers/errors.js';
 
 /** The environment, as the config loader hands it on. */
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** node:net on first use (see `send`): 4, 6, or 0 when `text` is no IP address. */
+const isIP = (text: string): number => process.getBuiltinModule('node:net').isIP(text);
 
 /** Hops after the first request. */
 export const MAX_REDIRECTS = 5;
@@ -126,7 +127,7 @@ export async function guardedFetch(url: string, options: GuardedFetchOptions): P
   const credentialOrigin = options.credentials ? originOf(options.credentials.origin) : undefined;
   const trusted = new Set(policy.trustedOrigins.map(originOf).filter((o): o is string => !!o));
   const allow = compileAllowList(policy.allowHosts);
-  const resolve = policy.resolve ?? ((host: string) => dnsLookup(host, { all: true, verbatim: true }));
+  const resolve = policy.resolve ?? ((host: string) => process.getBuiltinModule('node:dns/promises').lookup(host, { all: true, verbatim: true }));
 
   let current: URL;
   try {
@@ -285,7 +286,9 @@ function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
 
 /** One GET, answered with its response head. `agent: false`: a pooled socket could have been opened by someone else's unchecked lookup. */
 function send(url: URL, pinned: LookupAddress[] | undefined, headers: Record<string, string>): Promise<IncomingMessage> & { abort(reason: unknown): void } {
-  const client = url.protocol === 'https:' ? https : http;
+  // Loaded here, not at import: the store imports this module at start-up, and stdio start-up
+  // should not pay for the HTTP client stack until something is downloaded.
+  const client = url.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
   const req = client.request({
     protocol: url.protocol,
     hostname: bareHost(url.hostname),
