@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Capability, OptionsByCapability, Prompt } from '../providers/base.js';
 import type { ToolDeps } from './deps.js';
 import { runGeneration } from './run-generation.js';
-import { GenerationOutputSchema, routingFields, type SchemaLimits } from './schemas.js';
+import { GenerationOutputJsonSchema, routingFields, type SchemaLimits } from './schemas.js';
 
 /** The options a tool maps itself; model and extra come from the routing arguments. */
 type OwnOptions<C extends Capability> = Omit<OptionsByCapability[C], 'model' | 'extra'>;
@@ -43,7 +43,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
       title: def.title,
       description: `${def.description} ${JOB_NOTE}`,
       inputSchema: input,
-      outputSchema: GenerationOutputSchema,
+      outputSchema: GenerationOutputJsonSchema,
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
     (args: unknown, ctx: ServerContext) => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { answerJob } from './answer-job.js';
 import type { ToolDeps } from './deps.js';
 import { callLogger } from './request-context.js';
-import { GenerationOutputSchema } from './schemas.js';
+import { GenerationOutputJsonSchema } from './schemas.js';
 import { toErrorResult } from './to-tool-result.js';
 import { invalidRequest } from '../providers/errors.js';
 
@@ -24,7 +24,7 @@ export function registerGetJob(server: McpServer, deps: ToolDeps): void {
         job_id: jobIdField,
         wait_seconds: z.number().int().min(0).max(3600).optional().describe(`How long to wait for the job to finish, 0 to 3600 s (default ${deps.config.waitSeconds}).`),
       }),
-      outputSchema: GenerationOutputSchema,
+      outputSchema: GenerationOutputJsonSchema,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ job_id, wait_seconds }, ctx: ServerContext) => {
