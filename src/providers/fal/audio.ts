@@ -7,9 +7,9 @@
 import type { AudioOptions, LongRunningService, Prompt } from '../base.js';
 import { invalidRequest } from '../errors.js';
 import { FalAudioExtraSchema } from './audio-options.js';
-import { endpointFor, fanOut, parseExtra, unsupported } from './input.js';
+import { endpointFor, fanOut, mapDurationNegativeSeed, parseExtra } from './input.js';
 import { falJobService, type FalDeps, type PreparedJob } from './job.js';
-import { PROVIDER_ID, formatDuration, specFor } from './models.js';
+import { PROVIDER_ID, specFor } from './models.js';
 
 export function createFalAudio(deps: FalDeps): LongRunningService<AudioOptions> {
   return falJobService(deps, 'audio', (prompt, options) => prepareAudio(deps, prompt, options), 2000);
@@ -22,20 +22,7 @@ async function prepareAudio(deps: FalDeps, prompt: Prompt, options: AudioOptions
   const extra = parseExtra(FalAudioExtraSchema, options.extra);
   const input: Record<string, unknown> = { [spec.promptField]: prompt.text };
   const seconds = options.durationSeconds;
-  if (seconds !== undefined) {
-    const d = spec.duration;
-    if (!d) unsupported(endpoint, 'a duration', 'it makes clips of one fixed length');
-    if ((d.min !== undefined && seconds < d.min) || (d.max !== undefined && seconds > d.max)) unsupported(endpoint, `${seconds} s`, `it makes ${d.min ?? 0} to ${d.max ?? '∞'} s`);
-    input[d.field] = formatDuration(seconds, d.format);
-  }
-  if (options.negativePrompt) {
-    if (!spec.negativePrompt) unsupported(endpoint, 'a negative prompt');
-    input.negative_prompt = options.negativePrompt;
-  }
-  if (options.seed !== undefined) {
-    if (!spec.seed) unsupported(endpoint, 'a seed');
-    input.seed = options.seed;
-  }
+  mapDurationNegativeSeed(input, endpoint, spec, options, 'it makes clips of one fixed length');
   const warnings = known
     ? []
     : [`${endpoint} is not one of the fal audio endpoints this server knows; it was sent fal's common fields (prompt, duration in seconds, negative_prompt, seed). Set its own in extra.`];

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { AdapterEnv, Capability } from '../base.js';
 import { invalidRequest } from '../errors.js';
-import { PROVIDER_ID, type FalModelSpec } from './models.js';
+import { PROVIDER_ID, formatDuration, type FalModelSpec } from './models.js';
 
 export function endpointFor(env: AdapterEnv, capability: Capability, requested: string | undefined): string {
   const model = requested ?? env.info.defaultModels[capability];
@@ -38,4 +38,34 @@ export function listed(values: readonly (string | number)[]): string {
 
 export function unsupported(model: string, what: string, hint = ''): never {
   throw invalidRequest(`${model} does not take ${what}${hint ? `; ${hint}` : ''}.`, PROVIDER_ID);
+}
+
+/**
+ * Duration, negative prompt and seed into an endpoint's input, where it takes them; an option it
+ * cannot take is refused here, before anything is submitted (and paid for).
+ * `fixedLength` says why an endpoint without a duration field has none, for the message.
+ */
+export function mapDurationNegativeSeed(
+  input: Record<string, unknown>,
+  endpoint: string,
+  spec: FalModelSpec,
+  options: { durationSeconds?: number; negativePrompt?: string; seed?: number },
+  fixedLength?: string,
+): void {
+  const seconds = options.durationSeconds;
+  if (seconds !== undefined) {
+    const d = spec.duration;
+    if (!d) unsupported(endpoint, 'a duration', fixedLength);
+    if (d.values && !d.values.includes(seconds)) unsupported(endpoint, `${seconds} s`, `it makes ${listed(d.values)} s`);
+    if ((d.min !== undefined && seconds < d.min) || (d.max !== undefined && seconds > d.max)) unsupported(endpoint, `${seconds} s`, `it makes ${d.min ?? 0} to ${d.max ?? '∞'} s`);
+    input[d.field] = formatDuration(seconds, d.format);
+  }
+  if (options.negativePrompt) {
+    if (!spec.negativePrompt) unsupported(endpoint, 'a negative prompt');
+    input.negative_prompt = options.negativePrompt;
+  }
+  if (options.seed !== undefined) {
+    if (!spec.seed) unsupported(endpoint, 'a seed');
+    input.seed = options.seed;
+  }
 }

@@ -9,9 +9,9 @@
 import type { LongRunningService, Prompt, VideoOptions } from '../base.js';
 import { invalidRequest } from '../errors.js';
 import { imageUrlFor } from './attachments.js';
-import { endpointFor, fanOut, listed, parseExtra, unsupported } from './input.js';
+import { endpointFor, fanOut, listed, mapDurationNegativeSeed, parseExtra, unsupported } from './input.js';
 import { falJobService, type FalDeps, type PreparedJob } from './job.js';
-import { PROVIDER_ID, formatDuration, specFor } from './models.js';
+import { PROVIDER_ID, specFor } from './models.js';
 import { FalVideoExtraSchema } from './video-options.js';
 
 export function createFalVideo(deps: FalDeps): LongRunningService<VideoOptions> {
@@ -39,21 +39,7 @@ async function prepareVideo(deps: FalDeps, prompt: Prompt, options: VideoOptions
     input.aspect_ratio = options.aspectRatio;
   }
   const seconds = options.durationSeconds;
-  if (seconds !== undefined) {
-    const d = spec.duration;
-    if (!d) unsupported(endpoint, 'a duration');
-    if (d.values && !d.values.includes(seconds)) unsupported(endpoint, `${seconds} s`, `it makes ${listed(d.values)} s`);
-    if ((d.min !== undefined && seconds < d.min) || (d.max !== undefined && seconds > d.max)) unsupported(endpoint, `${seconds} s`, `it makes ${d.min ?? 0} to ${d.max ?? '∞'} s`);
-    input[d.field] = formatDuration(seconds, d.format);
-  }
-  if (options.negativePrompt) {
-    if (!spec.negativePrompt) unsupported(endpoint, 'a negative prompt');
-    input.negative_prompt = options.negativePrompt;
-  }
-  if (options.seed !== undefined) {
-    if (!spec.seed) unsupported(endpoint, 'a seed');
-    input.seed = options.seed;
-  }
+  mapDurationNegativeSeed(input, endpoint, spec, options);
   if (options.resolution) {
     if (!spec.resolutions?.includes(options.resolution)) unsupported(endpoint, `resolution ${options.resolution}`, spec.resolutions ? `it makes ${listed(spec.resolutions)}` : '');
     input.resolution = options.resolution;
