@@ -105,10 +105,26 @@ export class Registry {
     const s = this.status(info);
     if (!info.capabilities.includes(capability)) return `${info.id} does not offer ${capability}`;
     if (!s.implemented) return `${info.id} is not implemented yet`;
-    if (!s.enabled) return `${info.id} is disabled (set ${info.featureFlag}=true or its API key)`;
-    if (!s.configured) return `${info.id} is missing ${s.missing.join(', ')}`;
+    if (!s.configured) return `${info.id} is missing ${s.missing.join(' — or ')}`;
+    if (!s.enabled) return `${info.id} is turned off by ${info.featureFlag}`;
     const capMissing = s.missingByCapability?.[capability];
     if (capMissing) return `${info.id} ${capability} needs ${capMissing.join(', ')}`;
+    return undefined;
+  }
+
+  /**
+   * The one thing a person can do to make a provider serve this capability, or undefined when
+   * it already can (or never will: it does not offer it). A missing key comes first, since
+   * setting the key also turns a third-party provider on; alternatives read "— or".
+   */
+  action(info: ProviderInfo, capability: Capability): string | undefined {
+    if (!info.capabilities.includes(capability)) return undefined;
+    const s = this.status(info);
+    if (!s.implemented) return 'not built yet';
+    if (!s.configured) return `set ${s.missing.join(' — or ')}`;
+    if (!s.enabled) return `set ${info.featureFlag}=true (it is turned off)`;
+    const capMissing = s.missingByCapability?.[capability];
+    if (capMissing) return `set ${capMissing.join(' and ')}`;
     return undefined;
   }
 
@@ -149,10 +165,13 @@ export class Registry {
     }
 
     if (!first) {
-      const reasons = this.infos.filter((p) => p.capabilities.includes(capability)).map((p) => this.why(p, capability));
+      const lines = this.infos.flatMap((p) => {
+        const action = this.action(p, capability);
+        return action ? [`- ${p.id}: ${action}`] : [];
+      });
       throw new ProviderError({
         code: 'unsupported',
-        message: `No provider can do ${capability} right now: ${reasons.join('; ')}. Run list_providers for details.`,
+        message: `No provider can do ${capability} right now. Any one of these makes one usable:\n${lines.join('\n')}\nlist_providers shows every provider's state.`,
       });
     }
 

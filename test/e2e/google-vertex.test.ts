@@ -386,7 +386,7 @@ describe('no credentials', () => {
       ]);
       const { res, text } = await call(s, 'generate_video', { prompt: 'x', provider: 'google-vertex' });
       expect(res.isError).toBe(true);
-      expect(text).toMatch(/google-vertex is missing GOOGLE_API_KEY \(API key, Vertex express mode\), GOOGLE_CLOUD_PROJECT and GOOGLE_APPLICATION_CREDENTIALS/);
+      expect(text).toMatch(/google-vertex is missing GOOGLE_API_KEY \(API key, Vertex express mode\) — or GOOGLE_CLOUD_PROJECT and GOOGLE_APPLICATION_CREDENTIALS/);
     } finally {
       await s.close();
     }

@@ -154,8 +154,29 @@ describe('plan', () => {
     };
     expect(err(() => r.plan('text', { provider: 'nope', fallback: true }))).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/unknown provider "nope"; known: google-vertex, openrouter/) });
     expect(err(() => r.plan('video', { provider: 'local', fallback: true })).message).toMatch(/local does not offer video/);
-    expect(err(() => r.plan('text', { provider: 'openrouter', fallback: true })).message).toMatch(/disabled/);
+    // Without its key a third-party provider is off too; the one action is the key, which turns it on.
+    expect(err(() => r.plan('text', { provider: 'openrouter', fallback: true })).message).toMatch(/openrouter is missing OPENROUTER_API_KEY/);
     expect(err(() => r.plan('video', { fallback: true }))).toMatchObject({ code: 'unsupported', message: expect.stringMatching(/No provider can do video/) });
+  });
+
+  it('says, one line per provider, the one action that would make it usable — never a flag that leads to a second error', () => {
+    const message = (() => {
+      try {
+        const env = { ENABLE_PROVIDER_FAL: 'false', FAL_KEY: 'k', HOME: '/nonexistent' };
+        new Registry(loadProviderInfos(env), PROVIDER_MODULES, env, {}, noAdapters).plan('image', { fallback: true });
+      } catch (e) {
+        return (e as ProviderError).message;
+      }
+      throw new Error('expected a throw');
+    })();
+    const lines = message.split('\n');
+    expect(lines[0]).toBe('No provider can do image right now. Any one of these makes one usable:');
+    expect(lines.find((l) => l.startsWith('- google-vertex: '))).toMatch(/^- google-vertex: set GOOGLE_API_KEY \(API key, Vertex express mode\) — or GOOGLE_CLOUD_PROJECT and .*\(Application Default Credentials\)$/);
+    expect(lines).toContain('- openrouter: set OPENROUTER_API_KEY');
+    expect(lines).toContain('- fal: set ENABLE_PROVIDER_FAL=true (it is turned off)');
+    expect(message).not.toMatch(/ENABLE_PROVIDER_OPENROUTER/);
+    // local offers no image: no line for it.
+    expect(message).not.toMatch(/- local/);
   });
 
   it('loads an adapter only when asked, once', async () => {
