@@ -13,7 +13,7 @@ import type { CallContext, Capability, JsonObject, OptionsByCapability, Prompt }
 import { ProviderError, codeForStatus, toProviderError } from '../providers/errors.js';
 import type { PlanRequest } from '../registry/registry.js';
 import type { Runner, RunHooks, RunOutcome, StartedJob } from '../registry/runner.js';
-import type { Logger } from '../util/logger.js';
+import { redactSecrets, type Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import { idempotencyKeyFor, isJobId, isTerminal, newJobId, type JobError, type JobRecord, type JobResult, type JobState } from './job-record.js';
 import type { JobStore } from './job-store.js';
@@ -206,7 +206,7 @@ export class Jobs {
         },
         isCancelled: async () => (await this.opts.store.get(job.id))?.state === 'cancelled',
       };
-      const outcome = await body(ctx, hooks);
+      const outcome = withoutSecrets(await body(ctx, hooks));
       // A finished provider job's outputs are fetched again from its stored operation (polled once more), never paid for again.
       const refetch = async (): Promise<RunOutcome | undefined> => {
         const started = (await this.opts.store.get(job.id))?.providerJob;
@@ -359,6 +359,20 @@ export class Jobs {
       return (err as NodeJS.ErrnoException).code === 'ESRCH';
     }
   }
+}
+
+/**
+ * A provider's request id and metadata are its words, not ours: an upstream that echoes the key
+ * as `x-request-id` would otherwise put it into every result and sidecar. Scrubbed like all output
+ * (a JSON round trip through the same scrubber the logger uses).
+ */
+function withoutSecrets(outcome: RunOutcome): RunOutcome {
+  const scrub = <T>(value: T): T => (value === undefined ? value : (JSON.parse(redactSecrets(JSON.stringify(value))) as T));
+  return {
+    ...outcome,
+    telemetry: scrub(outcome.telemetry),
+    result: { ...outcome.result, requestId: scrub(outcome.result.requestId), providerMetadata: scrub(outcome.result.providerMetadata) },
+  };
 }
 
 function stored(started: StartedJob): JobRecord['providerJob'] {

@@ -81,10 +81,10 @@ describe('OpenRouter through the server', () => {
     expect(art.mimeType).toBe('image/png');
     expect(art.sha256).toBe(sha256(sentPng));
     expect(await readFile(art.path)).toEqual(Buffer.from(sentPng));
-    // Small image: a resource_link plus an inline image block.
+    // A resource_link plus an inline preview (a JPEG, here as small as the original) naming the artifact.
     const types = res.content.map((c) => c.type);
     expect(types.filter((t) => t !== 'text')).toEqual(['resource_link', 'image']);
-    expect(res.content.find((c) => c.type === 'image')).toMatchObject({ mimeType: 'image/png', data: Buffer.from(sentPng).toString('base64') });
+    expect(res.content.find((c) => c.type === 'image')).toMatchObject({ mimeType: 'image/jpeg', _meta: { 'mcp-providers/preview': { of: art.uri, width: 8, height: 8 } } });
   });
 });
 
@@ -125,5 +125,24 @@ describe('the runner against real HTTP failures', () => {
     expect(localServer.requests).toHaveLength(0);
     expect(JSON.stringify(res)).not.toContain(KEY);
     expect(s.stderr()).not.toContain(KEY);
+  });
+});
+
+describe('an upstream that echoes the key as its request id', () => {
+  it('leaves no trace of the key in the result, its telemetry or the artifact record', async () => {
+    const key = 'sk-or-v1-echoed-secret-0123456789abcdef';
+    const echo = await start({ basePath: '/api/v1', apiKey: key, responseId: key });
+    const session = await stdioClient(testEnv({ OPENROUTER_API_KEY: key, OPENROUTER_BASE_URL: echo.url }));
+    try {
+      const res = await session.client.callTool({ name: 'generate_text', arguments: { prompt: 'hello', provider: 'openrouter' } });
+      expect(res.isError).toBeFalsy();
+      const all = JSON.stringify(res);
+      expect(all).not.toContain(key);
+      expect((res.structuredContent as { telemetry: { requestId?: string } }).telemetry.requestId).toBe('[redacted]');
+      expect(session.stderr()).not.toContain(key);
+    } finally {
+      await session.close();
+      await echo.close();
+    }
   });
 });

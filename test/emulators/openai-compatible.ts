@@ -12,7 +12,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeServer, isObject, listenLoopback, parseJson, readBody, sleepUnlessClosed } from './http-kit.js';
-import { colour, encodePng } from './media.js';
+import { colour, encodeNoisyPng, encodePng } from './media.js';
 
 export interface EmulatorOptions {
   /** Path prefix before `/chat/completions`: '/api/v1' for OpenRouter, '/v1' for local servers. */
@@ -23,6 +23,10 @@ export interface EmulatorOptions {
   imagesPerResponse?: number;
   /** Side of the square PNGs, in pixels (default 8). */
   imageSize?: number;
+  /** Noisy gradients instead of solid colours, so large images do not compress to nothing. */
+  imageNoise?: boolean;
+  /** The completion `id` and `x-request-id` to answer with (default generated): an upstream that echoes a key there, say. */
+  responseId?: string;
 }
 
 export interface RecordedRequest {
@@ -98,7 +102,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
       headers: req.headers,
       body: parseJson(rawBody),
       rawBody,
-      requestId: `req-emu-${n}-${Math.random().toString(36).slice(2, 10)}`,
+      requestId: options.responseId ?? `req-emu-${n}-${Math.random().toString(36).slice(2, 10)}`,
       clientAborted: false,
     };
     requests.push(rec);
@@ -157,7 +161,8 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     if (wantsImage) {
       const count = override.images ?? options.imagesPerResponse ?? 1;
       for (let i = 0; i < count; i++) {
-        const png = encodePng(options.imageSize ?? 8, options.imageSize ?? 8, colour(sentImages.length));
+        const side = options.imageSize ?? 8;
+        const png = options.imageNoise ? encodeNoisyPng(side, side, sentImages.length + 1) : encodePng(side, side, colour(sentImages.length));
         sentImages.push(png);
         images.push({ type: 'image_url', image_url: { url: `data:image/png;base64,${Buffer.from(png).toString('base64')}` } });
       }
@@ -180,7 +185,7 @@ export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
     }
     const finishReason = override.finishReason ?? 'stop';
     return {
-      id: `gen-${n}`,
+      id: options.responseId ?? `gen-${n}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: body.model,
