@@ -13,7 +13,11 @@
 // paths the code resolves from import.meta.url hold in every layout: ../../package.json,
 // ../../config/providers.yaml, ../../dist/providers.json. The one same-folder lookup,
 // providers/local/tts.ts's ./espeak-worker.js, is met by making the worker an entry point too.
-// Source maps (without source text, as tsc's) map the bundle to src/*.ts under --enable-source-maps.
+// cli.js itself is src/cli.ts alone (the Node.js version check, no static imports); the rest of
+// start-up is the chunk it then imports (src/start.ts and what that loads).
+// Source maps (without source text, as tsc's) map the bundle to src/*.ts under --enable-source-maps
+// in a checkout. They are for development only: the package does not ship them (package.json
+// `files` leaves out *.map), since the src/ they point to is not in it either.
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

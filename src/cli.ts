@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 /**
- * Entry point. Turns on Node's module compile cache and routes console output to stderr
- * before anything else loads, because in stdio mode stdout carries only MCP messages; then
- * hands over to the commands.
+ * Entry point (package.json `bin`). It has no static imports, so nothing else has loaded when it
+ * checks the Node.js version: on a Node older than 22.12 (whose syntax or built-ins the rest may
+ * need) it prints one line naming the version it found and exits 1. Then it hands over to
+ * start.ts, which sets up the compile cache and console routing and runs the commands.
  */
-import module from 'node:module';
-import { routeConsoleToStderr } from './util/console.js';
+const MIN = [22, 12] as const;
+const found = process.versions.node;
+const [major = 0, minor = 0] = found.split('.').map(Number);
+if (major < MIN[0] || (major === MIN[0] && minor < MIN[1])) {
+  process.stderr.write(
+    `mcp-providers needs Node.js ${MIN.join('.')} or later; this is Node.js ${found}. Install Node 22 (https://nodejs.org) and run it again.\n`,
+  );
+  process.exit(1);
+}
+await import('./start.js');
 
-// On-disk V8 code cache for every module loaded from here on, so later launches skip most
-// parsing and compiling. The directory is NODE_COMPILE_CACHE, else os.tmpdir()/node-compile-cache
-// (NODE_DISABLE_COMPILE_CACHE=1 turns it off). It never writes to stdout or throws: a directory
-// it cannot create or write just leaves the cache off. Entries are written when the process exits.
-if (typeof module.enableCompileCache === 'function') module.enableCompileCache();
-routeConsoleToStderr();
-const { main } = await import('./main.js');
-process.exitCode = await main(process.argv.slice(2));
+export {};

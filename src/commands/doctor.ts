@@ -22,7 +22,8 @@ export function runDoctor(config: ServerConfig): number {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
-  process.stdout.write(`\nArtifacts are stored in ${config.artifactDir}\n`);
+  process.stdout.write(`\nConfiguration: ${config.configFiles.join(' + ')}\n`);
+  process.stdout.write(`Artifacts are stored in ${config.artifactDir}\n`);
   const usable = registry.list().filter((p) => p.usable).length;
   process.stdout.write(`${usable} of ${rows.length} providers usable.\n`);
   return 0;

@@ -24,7 +24,7 @@ export async function runStdio(config: ServerConfig): Promise<number> {
   });
   core.jobs.start();
   core.logger.info({ mode: 'stdio', artifactDir: config.artifactDir }, 'mcp-providers ready');
-  // Everything start-up needs is loaded: write its compile cache entries now (cli.ts enables
+  // Everything start-up needs is loaded: write its compile cache entries now (start.ts enables
   // the cache), because they are otherwise written at exit, and clients often kill their
   // servers rather than close stdin. A no-op when the cache is off or already current.
   if (typeof module.flushCompileCache === 'function') module.flushCompileCache();

@@ -6,12 +6,17 @@
  * the schema below and writes dist/providers.json, which the server reads instead, so a built
  * server never loads a YAML parser (importing and running `yaml` was ≈30 ms of every start-up).
  * Without that file, or when the YAML has changed since it was written, the YAML is parsed.
+ *
+ * MCP_PROVIDERS_CONFIG may name the user's own YAML file, laid over the packaged document
+ * (objects merge key by key; arrays and scalars replace) and validated with the same schema.
+ * Precedence, lowest first: packaged config, the user's file, per-provider env vars.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
@@ -49,6 +54,8 @@ export interface ServerConfig {
   artifactDir: string;
   /** Inline image/audio content blocks only for artifacts at most this big. */
   inlineMaxBytes: number;
+  /** MCP_PROVIDERS_INLINE: `preview` (default; a small JPEG/WebP of each image, ≤ 512 px, no audio or video), `none`, or `full` (images and audio as they are, up to inlineMaxBytes). */
+  inline: 'preview' | 'none' | 'full';
   maxPromptChars: number;
   /** Overall deadline for one job (a tool call and whatever runs on after it returned a handle). */
   callTimeoutMs: number;
@@ -86,6 +93,8 @@ export interface ServerConfig {
    * each (up to 4 bytes a character in UTF-8, 6 when JSON-escaped) plus inline attachments.
    */
   maxMessageBytes: number;
+  /** The provider configuration files read, in order: the packaged one (dist/providers.json or config/providers.yaml), then MCP_PROVIDERS_CONFIG if set. */
+  configFiles: string[];
   /** The raw environment, handed to adapters (which never read process.env themselves). */
   env: Env;
 }
@@ -152,6 +161,12 @@ export function providersJson(yamlText: string): string {
  * else the YAML itself (no build yet, or edited since). Either way it goes through the same schema.
  */
 export function readProvidersDocument(yamlFile: URL | string = PROVIDERS_YAML, jsonFile: URL | string = PROVIDERS_JSON): ProvidersDocument {
+  return readPackagedDocument(yamlFile, jsonFile).document;
+}
+
+/** readProvidersDocument, and the path of the file it came from (the JSON copy or the YAML). */
+function readPackagedDocument(yamlFile: URL | string, jsonFile: URL | string): { document: ProvidersDocument; file: string } {
+  const path = (f: URL | string) => (typeof f === 'string' ? f : fileURLToPath(f));
   const yamlText = readFileSync(yamlFile, 'utf8');
   let built: { yamlSha256?: unknown; document?: unknown } | undefined;
   try {
@@ -159,8 +174,85 @@ export function readProvidersDocument(yamlFile: URL | string = PROVIDERS_YAML, j
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  if (built?.yamlSha256 === sha256(yamlText)) return ProvidersYamlSchema.parse(built.document);
-  return parseProvidersYaml(yamlText);
+  if (built?.yamlSha256 === sha256(yamlText)) return { document: ProvidersYamlSchema.parse(built.document), file: path(jsonFile) };
+  return { document: parseProvidersYaml(yamlText), file: path(yamlFile) };
+}
+
+export const USER_CONFIG_ENV = 'MCP_PROVIDERS_CONFIG';
+
+/**
+ * The provider document in effect: the packaged one, with the user's MCP_PROVIDERS_CONFIG file
+ * (when set) laid over it, and the files read. Errors name the file and the key path.
+ */
+export function readConfiguredDocument(
+  env: Env,
+  yamlFile: URL | string = PROVIDERS_YAML,
+  jsonFile: URL | string = PROVIDERS_JSON,
+): { document: ProvidersDocument; files: string[] } {
+  const packaged = readPackagedDocument(yamlFile, jsonFile);
+  const setting = env[USER_CONFIG_ENV];
+  if (!setting) return { document: packaged.document, files: [packaged.file] };
+  const file = resolve(setting);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new Error(`${USER_CONFIG_ENV} names ${file}, which does not exist`);
+    throw new Error(`${USER_CONFIG_ENV} names ${file}, which cannot be read: ${e.message}`);
+  }
+  return { document: overlayUserConfig(packaged.document, text, file), files: [packaged.file, file] };
+}
+
+/**
+ * Lays the user's YAML text over the packaged document and validates the result. The user may
+ * write only the keys they change; every provider id must be a packaged one (a provider without
+ * an adapter could never be used, and a misspelt id would otherwise add an entry instead of
+ * changing one), and every key must be one the schema knows (it would otherwise be dropped unseen).
+ */
+export function overlayUserConfig(packaged: ProvidersDocument, text: string, file: string): ProvidersDocument {
+  const fail = (path: string, message: string): never => {
+    throw new Error(`${file}: ${path ? `${path}: ` : ''}${message}`);
+  };
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  let user: unknown;
+  try {
+    user = parse(text);
+  } catch (err) {
+    fail('', `not valid YAML: ${(err as Error).message}`);
+  }
+  if (user === null || user === undefined) return packaged; // an empty file changes nothing
+  if (!isPlainObject(user)) return fail('', 'expected a mapping with a `providers:` key');
+  for (const key of Object.keys(user)) if (key !== 'providers') fail(key, 'unknown key; expected `providers`');
+  const providers = user.providers;
+  if (providers === undefined || providers === null) return packaged;
+  if (!isPlainObject(providers)) return fail('providers', 'expected a mapping of provider ids');
+  const knownIds = Object.keys(packaged.providers);
+  const knownKeys = Object.keys(ProviderYamlSchema.shape);
+  for (const [id, entry] of Object.entries(providers)) {
+    if (!Object.hasOwn(packaged.providers, id)) fail(`providers.${id}`, `unknown provider; known: ${knownIds.join(', ')}`);
+    if (!isPlainObject(entry)) fail(`providers.${id}`, 'expected a mapping of provider settings');
+    for (const key of Object.keys(entry as object)) {
+      if (!knownKeys.includes(key)) fail(`providers.${id}.${key}`, `unknown key; expected one of ${knownKeys.join(', ')}`);
+    }
+  }
+  const result = ProvidersYamlSchema.safeParse(deepMerge(packaged, user));
+  if (!result.success) {
+    throw new Error(result.error.issues.map((i) => `${file}: ${i.path.map(String).join('.') || '(root)'}: ${i.message.replace(/^Invalid input: /, '')}`).join('\n'));
+  }
+  return result.data;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays, scalars and null replace. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = Object.hasOwn(base, k) ? deepMerge(base[k], v) : v;
+  return out;
 }
 
 function sha256(text: string): string {
@@ -172,7 +264,7 @@ export function envPrefix(id: string): string {
   return id.toUpperCase().replace(/-/g, '_');
 }
 
-export function loadProviderInfos(env: Env, document: ProvidersDocument = readProvidersDocument()): ProviderInfo[] {
+export function loadProviderInfos(env: Env, document: ProvidersDocument = readConfiguredDocument(env).document): ProviderInfo[] {
   return Object.entries(document.providers)
     .map(([id, p]): ProviderInfo => {
       const prefix = envPrefix(id);
@@ -240,7 +332,8 @@ export function defaultArtifactDir(env: Env): string {
 }
 
 export function loadConfig(env: Env = process.env): ServerConfig {
-  const providers = loadProviderInfos(env);
+  const { document, files: configFiles } = readConfiguredDocument(env);
+  const providers = loadProviderInfos(env, document);
   const defaults = parseDefaults(env.PROVIDER_DEFAULTS_JSON);
   const known = new Set(providers.map((p) => p.id));
   for (const [cap, choice] of Object.entries(defaults)) {
@@ -254,6 +347,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     defaults,
     artifactDir,
     inlineMaxBytes: intFromEnv(env, 'MCP_PROVIDERS_INLINE_MAX_BYTES', 64 * 1024),
+    inline: ((v: string): ServerConfig['inline'] => { if (v === 'preview' || v === 'none' || v === 'full') return v; throw new Error(`MCP_PROVIDERS_INLINE must be preview, none or full, got "${v}"`); })(env.MCP_PROVIDERS_INLINE || 'preview'),
     maxPromptChars: intFromEnv(env, 'MCP_PROVIDERS_MAX_PROMPT_CHARS', 1_000_000, 1),
     callTimeoutMs: intFromEnv(env, 'MCP_PROVIDERS_CALL_TIMEOUT_MS', 10 * 60_000, 1),
     waitSeconds: intFromEnv(env, 'MCP_PROVIDERS_WAIT_SECONDS', 45),
@@ -281,6 +375,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxSessions: intFromEnv(env, 'MCP_PROVIDERS_MAX_SESSIONS', 1000, 1),
     drainMs: intFromEnv(env, 'MCP_PROVIDERS_DRAIN_MS', 10_000),
     maxMessageBytes: intFromEnv(env, 'MCP_PROVIDERS_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1024),
+    configFiles,
     env,
   };
 }

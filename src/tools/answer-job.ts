@@ -5,11 +5,12 @@
  * connection, a closed client or the end of wait_seconds leaves it running, its handle valid.
  */
 import { SdkError, SdkErrorCode, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
+import { isPreviewable, makePreview } from '../artifacts/preview.js';
 import { isTerminal, type JobRecord } from '../jobs/job-record.js';
 import type { Logger } from '../util/logger.js';
 import type { ToolDeps } from './deps.js';
 import { logLine, progressReporter } from './request-context.js';
-import { toJobResult } from './to-tool-result.js';
+import { toJobResult, type InlineMedia } from './to-tool-result.js';
 
 /** How often a waiting call tells the client it is still alive (clients reset timeouts on progress). */
 const HEARTBEAT_MS = 5_000;
@@ -55,14 +56,28 @@ function isExplicitCancel(reason: unknown): boolean {
   return !(reason instanceof SdkError && reason.code === SdkErrorCode.ConnectionClosed);
 }
 
-/** Small images and audio are shown inline too (configurable); everything else is a link only. Also used for task results. */
-export async function inlineMedia(deps: Pick<ToolDeps, 'config' | 'store'>, job: JobRecord): Promise<Map<string, Buffer>> {
-  const inline = new Map<string, Buffer>();
-  if (!isTerminal(job.state) || !job.result) return inline;
+/**
+ * What goes inline beside each artifact's resource_link, by artifact id (MCP_PROVIDERS_INLINE):
+ * `preview` (default): a small re-encoded preview of each image (artifacts/preview.ts), no audio
+ * or video — a model cannot hear a WAV, and its base64 only fills the context; `full`: images and
+ * audio as they are, up to MCP_PROVIDERS_INLINE_MAX_BYTES; `none`: nothing. A preview that cannot
+ * be made is left out. Also used for task results.
+ */
+export async function inlineMedia(deps: Pick<ToolDeps, 'config' | 'store'>, job: JobRecord): Promise<Map<string, InlineMedia>> {
+  const inline = new Map<string, InlineMedia>();
+  const mode = deps.config.inline ?? 'preview';
+  if (mode === 'none' || !isTerminal(job.state) || !job.result) return inline;
   for (const record of job.result.artifacts) {
-    if (record.size > deps.config.inlineMaxBytes || !/^(image|audio)\//.test(record.mimeType)) continue;
+    if (mode === 'full') {
+      if (record.size > deps.config.inlineMaxBytes || !/^(image|audio)\//.test(record.mimeType)) continue;
+      const found = await deps.store.read(record.id);
+      if (found) inline.set(record.id, { data: found.data, mimeType: record.mimeType });
+      continue;
+    }
+    if (!isPreviewable(record.mimeType, record.size)) continue;
     const found = await deps.store.read(record.id);
-    if (found) inline.set(record.id, found.data);
+    const preview = found && (await makePreview(found.data));
+    if (preview) inline.set(record.id, { data: preview.data, mimeType: preview.mimeType, preview: { width: preview.width, height: preview.height } });
   }
   return inline;
 }

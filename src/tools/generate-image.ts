@@ -19,7 +19,7 @@ export const generateImage: GenerationToolDefinition<'image', ReturnType<typeof 
   title: 'Generate image',
   description:
     'Generate images from a text prompt (Imagen, Gemini image models, FLUX and others). Reference images can be attached. ' +
-    'Each image is stored and returned as a resource link (artifact:// URI, plus a file path); small images are also inlined.',
+    'Each image is stored and returned as a resource link (artifact:// URI, plus a file path) to the full-size file.',
   capability: 'image',
   fields,
   toRequest: (args) => ({

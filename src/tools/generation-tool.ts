@@ -28,6 +28,18 @@ export const JOB_NOTE =
   '(structuredContent.job, state "running") instead of an error: the job keeps running on the server, and get_job with ' +
   'that job_id returns the finished result; cancel_job stops it. A dropped connection does not stop the job.';
 
+/** How media comes back, per MCP_PROVIDERS_INLINE; said in every file-producing tool's description. */
+export function mediaNote(mode: ToolDeps['config']['inline']): string {
+  switch (mode) {
+    case 'none':
+      return 'Files come back as resource links only (nothing inline).';
+    case 'full':
+      return 'Files come back as resource links; images and audio up to MCP_PROVIDERS_INLINE_MAX_BYTES are inlined too.';
+    default:
+      return 'Images come back as a resource link plus a small inline preview (at most 512 px); audio and video as links only.';
+  }
+}
+
 export function registerGenerationTool<C extends Capability, S extends z.ZodRawShape>(
   server: McpServer,
   deps: ToolDeps,
@@ -41,7 +53,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
     def.name,
     {
       title: def.title,
-      description: `${def.description} ${JOB_NOTE}`,
+      description: `${def.description} ${def.capability === 'text' ? '' : `${mediaNote(deps.config.inline)} `}${JOB_NOTE}`,
       inputSchema: input,
       outputSchema: GenerationOutputJsonSchema,
       annotations: { readOnlyHint: false, openWorldHint: true },

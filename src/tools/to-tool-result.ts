@@ -1,6 +1,6 @@
 /**
  * The one place that turns jobs, results and errors into MCP tool results: a resource_link per
- * artifact (plus inline media only when small), structuredContent matching
+ * artifact (plus an inline image preview, or small media as is, per MCP_PROVIDERS_INLINE), structuredContent matching
  * GenerationOutputSchema — always with the `job` — and telemetry in _meta.
  */
 import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/server';
@@ -11,6 +11,17 @@ import { redactSecrets } from '../util/logger.js';
 import type { GenerationOutput } from './schemas.js';
 
 export type JobHandle = GenerationOutput['job'];
+
+/** Bytes shown inline for one artifact: the file itself, or (with `preview`) a small preview of it. */
+export interface InlineMedia {
+  data: Buffer;
+  mimeType: string;
+  /** Set when `data` is a downscaled preview: its pixel size. */
+  preview?: { width: number; height: number };
+}
+
+/** `_meta` key of an inline image that is a preview, naming the artifact it shows. */
+export const PREVIEW_META_KEY = 'mcp-providers/preview';
 
 export function jobHandle(job: JobRecord): JobHandle {
   return {
@@ -30,9 +41,9 @@ export function jobHandle(job: JobRecord): JobHandle {
 /**
  * What a tool answers for a job as it now stands: the full result once it succeeded, the error
  * once it failed, and otherwise a handle telling the agent how to get the result.
- * `inline` holds the bytes of small media worth showing inline, by artifact id.
+ * `inline` holds what to show inline (a preview, or small media as is), by artifact id.
  */
-export function toJobResult(job: JobRecord, inline: ReadonlyMap<string, Buffer> = new Map()): CallToolResult {
+export function toJobResult(job: JobRecord, inline: ReadonlyMap<string, InlineMedia> = new Map()): CallToolResult {
   switch (job.state) {
     case 'succeeded':
       return toGenerationResult(job, job.result!, inline);
@@ -60,7 +71,7 @@ function pendingText(job: JobRecord): string {
   );
 }
 
-function toGenerationResult(job: JobRecord, g: JobResult, inline: ReadonlyMap<string, Buffer>): CallToolResult {
+function toGenerationResult(job: JobRecord, g: JobResult, inline: ReadonlyMap<string, InlineMedia>): CallToolResult {
   const structured: GenerationOutput = {
     job: jobHandle(job),
     provider: g.telemetry.providerId,
@@ -98,9 +109,16 @@ function toGenerationResult(job: JobRecord, g: JobResult, inline: ReadonlyMap<st
       size: record.size,
       description: describeArtifact(record),
     });
-    const bytes = inline.get(record.id);
-    if (bytes && record.mimeType.startsWith('image/')) content.push({ type: 'image', data: bytes.toString('base64'), mimeType: record.mimeType });
-    if (bytes && record.mimeType.startsWith('audio/')) content.push({ type: 'audio', data: bytes.toString('base64'), mimeType: record.mimeType });
+    const shown = inline.get(record.id);
+    if (shown?.preview) {
+      content.push({
+        type: 'image',
+        data: shown.data.toString('base64'),
+        mimeType: shown.mimeType,
+        _meta: { [PREVIEW_META_KEY]: { of: record.uri, width: shown.preview.width, height: shown.preview.height, size: shown.data.length } },
+      });
+    } else if (shown && shown.mimeType.startsWith('image/')) content.push({ type: 'image', data: shown.data.toString('base64'), mimeType: shown.mimeType });
+    else if (shown && shown.mimeType.startsWith('audio/')) content.push({ type: 'audio', data: shown.data.toString('base64'), mimeType: shown.mimeType });
   }
   const summary = summaryLine(g);
   if (summary) content.push({ type: 'text', text: summary });

@@ -1,7 +1,7 @@
 /**
  * stdout is the protocol in stdio mode. Some dependencies print with console.log /
  * console.debug; this sends every console method to stderr. It imports nothing, so
- * cli.ts can run it before any other module (and any SDK) loads.
+ * start.ts can run it before any other module (and any SDK) loads.
  */
 import { format } from 'node:util';
 

@@ -134,7 +134,8 @@ describe('huggingface over stdio: the five tools against the emulator', () => {
     const sent = Buffer.from(emu.sent.images.at(-1)!);
     expect(await readFile(art!.path)).toEqual(sent);
     expect(art).toMatchObject({ mimeType: 'image/png', sha256: sha256(sent), width: 8, height: 8 });
-    expect(res.content.find((c) => c.type === 'image')).toMatchObject({ mimeType: 'image/png', data: sent.toString('base64') });
+    // Inline: a JPEG preview (never enlarged: 8×8 stays 8×8) naming the artifact; the PNG itself is behind the link.
+    expect(res.content.find((c) => c.type === 'image')).toMatchObject({ mimeType: 'image/jpeg', _meta: { 'mcp-providers/preview': { of: art!.uri, width: 8, height: 8 } } });
   });
 
   it('generate_image with extra.provider fal-ai: the queue at the router paths; the result file downloaded from the emulator, byte-identical', async () => {

@@ -84,6 +84,39 @@ export function encodePng(width: number, height: number, [r, g, b]: Rgb): Uint8A
   ]));
 }
 
+/**
+ * An 8-bit RGB PNG of a colour gradient with pseudo-random noise (deterministic per seed), so it
+ * does not compress to almost nothing: 2048×2048 is ≈ 8 MB. For tests of large images.
+ */
+export function encodeNoisyPng(width: number, height: number, seed = 1): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.alloc(height * (1 + width * 3));
+  let state = seed >>> 0 || 1;
+  for (let y = 0; y < height; y++) {
+    const row = y * (1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      // xorshift32
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const n = (state >>> 0) & 0x3f;
+      const i = row + 1 + x * 3;
+      raw[i] = ((x * 255) / width + n) & 0xff;
+      raw[i + 1] = ((y * 255) / height + (n >> 1)) & 0xff;
+      raw[i + 2] = (128 + n) & 0xff;
+    }
+  }
+  return u8(Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw, { level: 1 })),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]));
+}
+
 // ---------------------------------------------------------------------------
 // JPEG: a baseline (SOF0) JFIF of one solid colour, YCbCr 4:4:4, width/height multiples of 8.
 // A solid 8x8 block has only a DC coefficient (DCT-II of a constant v is 8v at (0,0)), so every

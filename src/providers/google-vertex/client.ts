@@ -230,7 +230,7 @@ function remainingMs(ctx: CallContext): number {
  * Runs the SDK constructor with console output sent to the debug log. When its options and
  * the environment disagree (say GEMINI_API_KEY is set while we use ADC), the constructor
  * explains its choice with console.debug — stdout in Node, which carries the MCP protocol
- * in stdio mode. cli.ts already routes console to stderr; this keeps it out of both. The
+ * in stdio mode. start.ts already routes console to stderr; this keeps it out of both. The
  * constructor is synchronous, so nothing else runs while console is swapped.
  */
 function quietly<T>(logger: Logger, make: () => T): T {
