@@ -10,11 +10,14 @@ Usage:
   mcp-providers --http [--host H] [--port P]     Streamable HTTP server at /mcp (default 127.0.0.1:8765)
   mcp-providers call <tool> [--arg k=v ...] [--json '{...}']
                                                  run one tool and print what it made
-  mcp-providers doctor                           show providers: enabled, credentials, capabilities
+  mcp-providers doctor [--json]                  show providers: usable, what each needs, capabilities
   mcp-providers --help | --version
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  // `doctor --json` is a flag, while `call --json '{…}'` takes a value: take the flag out first.
+  const doctorJson = argv[0] === 'doctor' && argv.includes('--json');
+  if (doctorJson) argv = argv.filter((a) => a !== '--json');
   let parsed;
   try {
     parsed = parseCommandLine(argv);
@@ -49,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'call':
       return (await import('./commands/call.js')).runCall(config, rest, values.arg ?? [], values.json);
     case 'doctor':
-      return (await import('./commands/doctor.js')).runDoctor(config);
+      return (await import('./commands/doctor.js')).runDoctor(config, { json: doctorJson });
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;

@@ -1,30 +1,68 @@
-/** `mcp-providers doctor`: the provider table in the terminal. Names variables, never values. */
+/**
+ * `mcp-providers doctor`: each provider's state in the terminal, one block per provider, wrapped
+ * to 100 columns (long credential hints wrap instead of widening a table); `--json` prints the
+ * same facts for scripts. Names variables, never values.
+ */
 import type { ServerConfig } from '../registry/config.js';
+import type { ProviderStatus } from '../registry/registry.js';
 import { createCore } from '../server/core.js';
 
-export function runDoctor(config: ServerConfig): number {
+const WIDTH = 100;
+
+export function runDoctor(config: ServerConfig, opts: { json?: boolean } = {}): number {
   // Status reads only metadata and the environment: no adapter (and no SDK) loads.
   const { registry } = createCore({ config });
-  const rows = registry.list().map((p) => [
-    p.id,
-    p.usable ? 'yes' : 'no',
-    p.implemented ? 'yes' : 'not yet',
-    p.enabled ? 'on' : `off (${p.featureFlag})`,
-    p.configured ? 'ok' : `missing ${p.missing.join(', ')}`,
-    p.capabilities
-      .map((c) => (p.missingByCapability?.[c] ? `${c} (needs ${p.missingByCapability[c]!.join(', ')})` : c))
-      .join(', '),
-    Object.entries(p.defaultModels)
-      .map(([c, m]) => `${c}: ${m}`)
-      .join('; '),
-  ]);
-  const header = ['provider', 'usable', 'implemented', 'enabled', 'credentials', 'capabilities', 'default models'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
-  process.stdout.write(`\nConfiguration: ${config.configFiles.join(' + ')}\n`);
-  process.stdout.write(`Artifacts are stored in ${config.artifactDir}\n`);
-  const usable = registry.list().filter((p) => p.usable).length;
-  process.stdout.write(`${usable} of ${rows.length} providers usable.\n`);
+  const providers = registry.list();
+  const usable = providers.filter((p) => p.usable).length;
+  if (opts.json) {
+    const out = { providers, usable, configuration: config.configFiles, artifactDir: config.artifactDir };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  }
+  const lines = providers.flatMap((p) => [...block(p, (cap) => registry.action(registry.get(p.id)!, cap)), '']);
+  lines.push(...wrap(`Configuration: ${config.configFiles.join(' + ')}`, ''), ...wrap(`Artifacts are stored in ${config.artifactDir}`, ''));
+  lines.push(`${usable} of ${providers.length} providers usable.`);
+  process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+function block(p: ProviderStatus, action: (capability: ProviderStatus['capabilities'][number]) => string | undefined): string[] {
+  const state = p.usable ? `usable${p.credentialMode ? ` (${p.credentialMode})` : ''}` : 'not usable';
+  const todo = p.usable ? undefined : p.capabilities.map(action).find(Boolean);
+  const capabilities = p.capabilities.map((c) => (p.missingByCapability?.[c] ? `${c} (needs ${p.missingByCapability[c]!.join(', ')})` : c)).join(', ');
+  const models = Object.entries(p.defaultModels).map(([c, m]) => `${c} ${m}`).join('; ');
+  return [
+    ...wrap(`${p.id} — ${state}; ${p.enabled ? 'on' : `off (${p.featureFlag})`}`, ''),
+    ...(todo ? wrap(`to use: ${todo}`, '  ') : []),
+    ...wrap(`capabilities: ${capabilities}`, '  '),
+    ...(models ? wrap(`default models: ${models}`, '  ') : []),
+  ];
+}
+
+/** Word-wraps `text` to WIDTH columns; continuation lines are indented two more. A word longer than a line is broken. */
+export function wrap(text: string, indent: string): string[] {
+  const out: string[] = [];
+  let line = indent;
+  const more = `${indent}  `;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    let rest = word;
+    while (rest.length > 0) {
+      const atStart = line.trim() === '';
+      const room = WIDTH - line.length - (atStart ? 0 : 1);
+      if (rest.length <= room) {
+        line += (atStart ? '' : ' ') + rest;
+        rest = '';
+      } else if (!atStart) {
+        out.push(line);
+        line = more;
+      } else {
+        line += rest.slice(0, room);
+        rest = rest.slice(room);
+        out.push(line);
+        line = more;
+      }
+    }
+  }
+  if (line.trim()) out.push(line);
+  return out;
 }

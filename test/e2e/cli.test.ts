@@ -34,17 +34,31 @@ describe('mcp-providers call', () => {
 });
 
 describe('mcp-providers doctor', () => {
-  it('prints the provider table with missing variable names and no secret value', async () => {
+  it('prints each provider with what it needs, within 100 columns, and no secret value', async () => {
     const secret = 'r8_doctor_secret_value_123';
-    const { code, stdout } = await runCli(['doctor'], testEnv({ REPLICATE_API_TOKEN: secret }));
+    const { code, stdout } = await runCli(['doctor'], testEnv({ REPLICATE_API_TOKEN: secret, GOOGLE_VERTEX_BASE_URL: 'https://example.invalid/a/very/long/path/'.repeat(6) }));
     expect(code).toBe(0);
     for (const id of ['google-vertex', 'openrouter', 'fal', 'replicate', 'huggingface', 'local']) expect(stdout).toContain(id);
-    expect(stdout).toMatch(/openrouter\s+no\s+yes\s+off \(ENABLE_PROVIDER_OPENROUTER\)\s+missing OPENROUTER_API_KEY/);
-    expect(stdout).toMatch(/local\s+yes\s+yes\s+on\s+ok/);
+    expect(stdout).toMatch(/^openrouter — not usable; off \(ENABLE_PROVIDER_OPENROUTER\)\n  to use: set OPENROUTER_API_KEY$/m);
+    expect(stdout).toMatch(/^local — usable \(none needed\); on\n  capabilities: text \(needs LOCAL_OPENAI_BASE_URL\), tts$/m);
     // REPLICATE_API_TOKEN alone enables and configures replicate.
-    expect(stdout).toMatch(/replicate\s+yes\s+yes\s+on\s+ok/);
+    expect(stdout).toMatch(/^replicate — usable \(api key\); on$/m);
+    expect(stdout).toMatch(/^google-vertex — not usable; on\n  to use: set GOOGLE_API_KEY/m);
     expect(stdout).toMatch(/2 of 6 providers usable/);
     expect(stdout).not.toContain(secret);
+    const long = stdout.split('\n').filter((l) => l.length > 100);
+    expect(long).toEqual([]);
+  });
+
+  it('--json prints the same facts as JSON', async () => {
+    const { code, stdout } = await runCli(['doctor', '--json'], testEnv({ REPLICATE_API_TOKEN: 'r8_x_123456' }));
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as { providers: { id: string; usable: boolean; missing: string[] }[]; usable: number; configuration: string[]; artifactDir: string };
+    expect(out.usable).toBe(2);
+    expect(out.providers.map((p) => p.id)).toEqual(['google-vertex', 'openrouter', 'fal', 'replicate', 'huggingface', 'local']);
+    expect(out.providers.find((p) => p.id === 'openrouter')).toMatchObject({ usable: false, missing: ['OPENROUTER_API_KEY'] });
+    expect(out.configuration.length).toBeGreaterThan(0);
+    expect(stdout).not.toContain('r8_x_123456');
   });
 });
 
