@@ -20,7 +20,8 @@ export function runDoctor(config: ServerConfig, opts: { json?: boolean } = {}): 
     return 0;
   }
   const lines = providers.flatMap((p) => [...block(p, (cap) => registry.action(registry.get(p.id)!, cap)), '']);
-  lines.push(...wrap(`Configuration: ${config.configFiles.join(' + ')}`, ''), ...wrap(`Artifacts are stored in ${config.artifactDir}`, ''));
+  // A path gets a line of its own, so it wraps only when it alone is over 100 columns.
+  lines.push('Configuration read from:', ...config.configFiles.flatMap((f) => wrap(f, '  ')), 'Artifacts are stored in:', ...wrap(config.artifactDir, '  '));
   lines.push(`${usable} of ${providers.length} providers usable.`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

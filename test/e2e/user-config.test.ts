@@ -28,7 +28,7 @@ describe('MCP_PROVIDERS_CONFIG', () => {
   it('doctor names the files it read', async () => {
     const { code, stdout, stderr } = await runCli(['doctor'], testEnv({ MCP_PROVIDERS_CONFIG: good }));
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(new RegExp(`^Configuration: \\S*(dist/providers\\.json|config/providers\\.yaml) \\+ ${good}$`, 'm'));
+    expect(stdout).toMatch(new RegExp(`^Configuration read from:\\n  \\S*(dist/providers\\.json|config/providers\\.yaml)\\n  ${good}$`, 'm'));
   });
 
   it('a file with a wrong type stops the server: exit 2, and stderr names the file and the key path', async () => {
