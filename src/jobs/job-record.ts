@@ -72,14 +72,15 @@ export interface JobRecord {
   deadline: number;
 }
 
-const JOB_ID = /^job_[0-9a-z]{9}[0-9a-f]{16}$/;
+/** The shape of a job id; tools check job_id arguments against it too. */
+export const JOB_ID_PATTERN = /^job_[0-9a-z]{9}[0-9a-f]{16}$/;
 
 export function newJobId(now = Date.now()): string {
   return `job_${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
 }
 
 export function isJobId(id: string): boolean {
-  return JOB_ID.test(id);
+  return JOB_ID_PATTERN.test(id);
 }
 
 /** The key sent to providers that take one on starts: the same on every attempt of one job. */

@@ -95,8 +95,8 @@ export class Jobs {
       // A provider call that ignores its abort: record the outcome here rather than wait for it.
       for (const id of this.#running.keys()) {
         const job = await this.opts.store.get(id);
-        if (!job?.providerJob) await this.#change(id, (cur) => ({ ...cur, state: 'failed', error: jobError(stoppedError()) }));
-        await this.opts.store.releaseLease(id, this.owner).catch(() => undefined);
+        if (!job?.providerJob) await this.#failInterrupted(id);
+        else await this.opts.store.releaseLease(id, this.owner).catch(() => undefined);
       }
     })();
     return this.#stopped;
@@ -328,15 +328,9 @@ export class Jobs {
     for (const orphan of await this.opts.store.orphans(Date.now(), (owner) => this.#isDead(owner))) {
       if (this.#running.has(orphan.id) || this.#stopping) continue;
       if (!(await this.opts.store.acquireLease(orphan.id, { owner: this.owner, until }, { deadOwner: (o) => this.#isDead(o) }))) continue;
-      if (Date.now() >= orphan.deadline && !orphan.providerJob) {
-        await this.#change(orphan.id, (cur) => ({ ...cur, state: 'failed', error: jobError(stoppedError()) }));
-        await this.opts.store.releaseLease(orphan.id, this.owner);
-        continue;
-      }
       if (!orphan.providerJob) {
         // A quick call (or a start the provider never confirmed): its answer went with the process.
-        await this.#change(orphan.id, (cur) => ({ ...cur, state: 'failed', error: jobError(stoppedError()) }));
-        await this.opts.store.releaseLease(orphan.id, this.owner);
+        await this.#failInterrupted(orphan.id);
         this.opts.logger.warn({ job: orphan.id, tool: orphan.tool }, 'job interrupted by a restart; marked failed');
         continue;
       }
@@ -344,6 +338,12 @@ export class Jobs {
       this.opts.logger.info({ job: orphan.id, provider: started.providerId }, 'resuming job from its stored operation');
       void this.#run(orphan, (ctx, hooks) => this.opts.runner.resume(orphan.capability, { ...started, startedAt: Date.parse(orphan.createdAt) }, ctx, hooks));
     }
+  }
+
+  /** A job whose answer went with a stopped process: failed, saying so, and its lease let go. */
+  async #failInterrupted(id: string): Promise<void> {
+    await this.#change(id, (cur) => ({ ...cur, state: 'failed', error: jobError(stoppedError()) }));
+    await this.opts.store.releaseLease(id, this.owner).catch(() => undefined);
   }
 
   /** On this host, a lease holder whose process is gone is dead now, not when its lease runs out. */

@@ -65,7 +65,7 @@ function isExplicitCancel(reason: unknown): boolean {
  */
 export async function inlineMedia(deps: Pick<ToolDeps, 'config' | 'store'>, job: JobRecord): Promise<Map<string, InlineMedia>> {
   const inline = new Map<string, InlineMedia>();
-  const mode = deps.config.inline ?? 'preview';
+  const mode = deps.config.inline;
   if (mode === 'none' || !isTerminal(job.state) || !job.result) return inline;
   for (const record of job.result.artifacts) {
     if (mode === 'full') {

@@ -2,9 +2,8 @@
 import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { isTerminal } from '../jobs/job-record.js';
-import { invalidRequest } from '../providers/errors.js';
 import type { ToolDeps } from './deps.js';
-import { jobIdField } from './get-job.js';
+import { jobIdField, noSuchJob } from './get-job.js';
 import { callLogger } from './request-context.js';
 import { JobHandleSchema } from './schemas.js';
 import { jobHandle, toErrorResult } from './to-tool-result.js';
@@ -25,7 +24,7 @@ export function registerCancelJob(server: McpServer, deps: ToolDeps): void {
     async ({ job_id }, ctx: ServerContext) => {
       const logger = callLogger(deps, ctx, 'cancel_job');
       const before = await deps.jobs.get(job_id);
-      if (!before) return toErrorResult(invalidRequest(`job_id: no job ${job_id} here; list_jobs shows the jobs this server knows.`));
+      if (!before) return toErrorResult(noSuchJob(job_id));
       const job = (await deps.jobs.cancel(job_id, logger)) ?? before;
       const text = isTerminal(before.state)
         ? `Job ${job.id} had already ended (${before.state}); nothing to cancel.`

@@ -23,10 +23,13 @@ export interface GenerationToolDefinition<C extends Capability, S extends z.ZodR
 }
 
 /** Said in every generation tool's description, so an agent knows the job protocol without a README. */
-export const JOB_NOTE =
-  'Every call is a job. If it is not finished within wait_seconds (default 45) the call returns a job handle ' +
-  '(structuredContent.job, state "running") instead of an error: the job keeps running on the server, and get_job with ' +
-  'that job_id returns the finished result; cancel_job stops it. A dropped connection does not stop the job.';
+export function jobNote(waitSeconds: number): string {
+  return (
+    `Every call is a job. If it is not finished within wait_seconds (default ${waitSeconds}) the call returns a job handle ` +
+    '(structuredContent.job, state "running") instead of an error: the job keeps running on the server, and get_job with ' +
+    'that job_id returns the finished result; cancel_job stops it. A dropped connection does not stop the job.'
+  );
+}
 
 /** How media comes back, per MCP_PROVIDERS_INLINE; said in every file-producing tool's description. */
 export function mediaNote(mode: ToolDeps['config']['inline']): string {
@@ -53,7 +56,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
     def.name,
     {
       title: def.title,
-      description: `${def.description} ${def.capability === 'text' ? '' : `${mediaNote(deps.config.inline)} `}${JOB_NOTE}`,
+      description: `${def.description} ${def.capability === 'text' ? '' : `${mediaNote(deps.config.inline)} `}${jobNote(limits.waitSeconds)}`,
       inputSchema: input,
       outputSchema: GenerationOutputJsonSchema,
       annotations: { readOnlyHint: false, openWorldHint: true },

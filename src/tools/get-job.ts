@@ -6,9 +6,15 @@ import type { ToolDeps } from './deps.js';
 import { callLogger } from './request-context.js';
 import { GenerationOutputJsonSchema } from './schemas.js';
 import { toErrorResult } from './to-tool-result.js';
-import { invalidRequest } from '../providers/errors.js';
+import { JOB_ID_PATTERN } from '../jobs/job-record.js';
+import { invalidRequest, type ProviderError } from '../providers/errors.js';
 
-export const jobIdField = z.string().regex(/^job_[0-9a-z]{25}$/, 'must be a job id as returned in structuredContent.job.id (job_…)').describe('The job id, from structuredContent.job.id of an earlier call.');
+export const jobIdField = z.string().regex(JOB_ID_PATTERN, 'must be a job id as returned in structuredContent.job.id (job_…)').describe('The job id, from structuredContent.job.id of an earlier call.');
+
+/** The answer to a job_id this server has no job for. */
+export function noSuchJob(jobId: string): ProviderError {
+  return invalidRequest(`job_id: no job ${jobId} here; list_jobs shows the jobs this server knows.`);
+}
 
 export function registerGetJob(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -29,7 +35,7 @@ export function registerGetJob(server: McpServer, deps: ToolDeps): void {
     },
     async ({ job_id, wait_seconds }, ctx: ServerContext) => {
       const logger = callLogger(deps, ctx, 'get_job');
-      if (!(await deps.jobs.get(job_id))) return toErrorResult(invalidRequest(`job_id: no job ${job_id} here; list_jobs shows the jobs this server knows.`));
+      if (!(await deps.jobs.get(job_id))) return toErrorResult(noSuchJob(job_id));
       return answerJob(deps, ctx, logger.child({ job: job_id }), job_id, wait_seconds ?? deps.config.waitSeconds);
     },
   );
