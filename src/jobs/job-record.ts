@@ -4,6 +4,7 @@
  * that ran it. Records are plain JSON so any store (SQLite here, Redis for replicas) keeps them.
  */
 import { randomBytes } from 'node:crypto';
+import type { SavedFile, SavePlan } from '../artifacts/save-to.js';
 import type { ArtifactRecord } from '../artifacts/store.js';
 import type { Capability, JsonObject, Operation, ProviderTelemetry, Usage } from '../providers/base.js';
 import type { ErrorCode } from '../providers/errors.js';
@@ -22,6 +23,8 @@ export interface JobResult {
   usage?: Usage;
   warnings?: string[];
   telemetry: ProviderTelemetry;
+  /** The copies written for `save_to`. */
+  saved?: SavedFile[];
 }
 
 export interface JobError {
@@ -52,6 +55,8 @@ export interface JobRecord {
   capability: Capability;
   /** The tool's arguments as validated, with inline file data replaced by its size. */
   arguments: JsonObject;
+  /** Where `save_to` copies go once the job succeeded, as checked when the call was made. */
+  saveTo?: SavePlan;
   state: JobState;
   /** 0..1 when the provider reports it. */
   progress?: number;

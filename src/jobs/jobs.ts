@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { savePaths, writeSaved, type SavedFile, type SavePlan } from '../artifacts/save-to.js';
 import type { ArtifactRecord, ArtifactStore } from '../artifacts/store.js';
 import type { CallContext, Capability, JsonObject, OptionsByCapability, Prompt } from '../providers/base.js';
 import { ProviderError, codeForStatus, toProviderError } from '../providers/errors.js';
@@ -26,6 +27,8 @@ export interface JobRequest<C extends Capability> {
   plan: PlanRequest;
   /** The tool's validated arguments, kept with the job (inline file data is replaced by its size). */
   arguments: Record<string, unknown>;
+  /** Copies to write once the job succeeded (`save_to`), already checked. */
+  saveTo?: SavePlan;
 }
 
 export interface JobsOptions {
@@ -115,6 +118,7 @@ export class Jobs {
       tool: req.tool,
       capability: req.capability,
       arguments: storableArguments(req.arguments),
+      ...(req.saveTo ? { saveTo: req.saveTo } : {}),
       state: 'queued',
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
@@ -213,12 +217,15 @@ export class Jobs {
         return started && this.opts.runner.resume(job.capability, { ...started, startedAt: Date.parse(job.createdAt) }, ctx, hooks);
       };
       const artifacts = await this.#storeArtifacts(job, outcome, promptText ?? String(job.arguments.prompt ?? job.arguments.text ?? ''), controller.signal, refetch);
+      const copies = job.saveTo ? await saveCopies(job.saveTo, artifacts, outcome.result.text, logger) : undefined;
+      const warnings = [...(outcome.result.warnings ?? []), ...(copies?.warnings ?? [])];
       const result: JobResult = {
         artifacts,
         ...(outcome.result.text !== undefined ? { text: outcome.result.text } : {}),
         ...(outcome.result.usage && Object.keys(outcome.result.usage).length ? { usage: outcome.result.usage } : {}),
-        ...(outcome.result.warnings?.length ? { warnings: outcome.result.warnings } : {}),
+        ...(warnings.length ? { warnings } : {}),
         telemetry: outcome.telemetry,
+        ...(copies?.saved.length ? { saved: copies.saved } : {}),
       };
       await this.#change(job.id, (cur) => ({ ...cur, state: 'succeeded', provider: outcome.providerId, model: outcome.model, progress: 1, message: undefined, result }));
       logger.info({ provider: outcome.providerId, model: outcome.model, latencyMs: outcome.telemetry.latencyMs, attempts: outcome.telemetry.attempts, artifacts: artifacts.length }, 'job succeeded');
@@ -359,6 +366,33 @@ export class Jobs {
       return (err as NodeJS.ErrnoException).code === 'ESRCH';
     }
   }
+}
+
+/**
+ * The `save_to` copies of a finished job. The job is paid for and its artifacts are stored, so a
+ * copy that cannot be written (a file appeared there meanwhile, a full disk) is a warning on the
+ * result, never a failed job: the artifact stays readable by its URI.
+ */
+async function saveCopies(plan: SavePlan, artifacts: ArtifactRecord[], text: string | undefined, logger: Logger): Promise<{ saved: SavedFile[]; warnings: string[] }> {
+  const saved: SavedFile[] = [];
+  const warnings: string[] = [];
+  const sources: { from: { file: string } | { data: Uint8Array }; uri?: string }[] = artifacts.length
+    ? artifacts.flatMap((a) => (a.path ? [{ from: { file: a.path }, uri: a.uri }] : []))
+    : text !== undefined
+      ? [{ from: { data: Buffer.from(text, 'utf8') } }]
+      : [];
+  const targets = savePaths(plan, sources.length);
+  for (const [i, source] of sources.entries()) {
+    try {
+      await writeSaved(plan, targets[i]!, source.from);
+      saved.push({ path: targets[i]!, ...(source.uri ? { uri: source.uri } : {}) });
+    } catch (err) {
+      const message = toProviderError(err).message;
+      logger.warn({ target: targets[i], err: message }, 'save_to copy not written');
+      warnings.push(`${message}${source.uri ? ` The file is kept as ${source.uri}.` : ''}`);
+    }
+  }
+  return { saved, warnings };
 }
 
 /**

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
@@ -61,6 +61,8 @@ export interface ServerConfig {
   callTimeoutMs: number;
   /** How long a generation tool call waits for its job before answering with a handle (MCP_PROVIDERS_WAIT_SECONDS). */
   waitSeconds: number;
+  /** MCP_PROVIDERS_OUTPUT_DIRS: folders `save_to` may write into besides the client's roots (absolute, `path.delimiter`-separated). */
+  outputDirs: string[];
   /** The job store (SQLite) beside the artifact folder, shared by every process on this data directory. */
   jobDbPath: string;
   /** A job's lease: the process polling it renews it at a third of this; when it dies another takes over after it. */
@@ -326,6 +328,15 @@ function intFromEnv(env: Env, name: string, fallback: number, min = 0): number {
   return n;
 }
 
+/** Absolute folders only: a relative one would depend on where a client happened to launch the server. */
+export function parseOutputDirs(raw: string | undefined): string[] {
+  const dirs = (raw ?? '').split(delimiter).map((d) => d.trim()).filter(Boolean);
+  for (const d of dirs) {
+    if (!isAbsolute(d)) throw new Error(`MCP_PROVIDERS_OUTPUT_DIRS must list absolute folders (separated by "${delimiter}"), got "${d}"`);
+  }
+  return [...new Set(dirs.map((d) => resolve(d)))];
+}
+
 export function defaultArtifactDir(env: Env): string {
   const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(base, 'mcp-providers', 'artifacts');
@@ -351,6 +362,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxPromptChars: intFromEnv(env, 'MCP_PROVIDERS_MAX_PROMPT_CHARS', 1_000_000, 1),
     callTimeoutMs: intFromEnv(env, 'MCP_PROVIDERS_CALL_TIMEOUT_MS', 10 * 60_000, 1),
     waitSeconds: intFromEnv(env, 'MCP_PROVIDERS_WAIT_SECONDS', 45),
+    outputDirs: parseOutputDirs(env.MCP_PROVIDERS_OUTPUT_DIRS),
     jobDbPath: env.MCP_PROVIDERS_JOB_DB || join(dirname(artifactDir), 'jobs.sqlite'),
     jobLeaseMs: intFromEnv(env, 'MCP_PROVIDERS_JOB_LEASE_MS', 20_000, 300),
     sweepAgeMs: intFromEnv(env, 'MCP_PROVIDERS_SWEEP_AGE_MS', 60_000),

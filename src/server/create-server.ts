@@ -4,7 +4,8 @@
  * once per 2026-07-28 HTTP request, the 2025-11-25 HTTP leg once per session — so it holds
  * nothing a stateless request could miss: everything lasting lives in the core.
  */
-import { LOG_LEVEL_META_KEY, McpServer, type ProtocolEra } from '@modelcontextprotocol/server';
+import { fileURLToPath } from 'node:url';
+import { CLIENT_CAPABILITIES_META_KEY, inputRequired, LOG_LEVEL_META_KEY, McpServer, type ProtocolEra, type ServerContext } from '@modelcontextprotocol/server';
 import { registerTools } from '../tools/index.js';
 import { CLIENT_LOG_LEVELS, type ClientLogLevel, type Core } from '../tools/deps.js';
 import { PACKAGE } from '../util/package.js';
@@ -17,7 +18,15 @@ const INSTRUCTIONS =
   '(call list_providers to see which, and what is missing). Generated files come back as resource links ' +
   '(artifact:// URIs with a file path); read one with resources/read only when you need its bytes.';
 
-export function createServer(core: Core, era: ProtocolEra = 'legacy'): McpServer {
+export interface CreateServerOptions {
+  /** Clients may be on other machines (HTTP bound beyond loopback): their roots are not folders here. */
+  remoteClients?: boolean;
+}
+
+/** The key under which a 2026-07-28 client's roots come back in `inputResponses`. */
+const ROOTS_INPUT = 'roots';
+
+export function createServer(core: Core, era: ProtocolEra = 'legacy', opts: CreateServerOptions = {}): McpServer {
   const server = new McpServer(
     { name: PACKAGE.name, version: PACKAGE.version, title: 'AI generation providers' },
     // listChanged false: the tool set is fixed for the process's life, and new artifacts are
@@ -40,10 +49,43 @@ export function createServer(core: Core, era: ProtocolEra = 'legacy'): McpServer
     return CLIENT_LOG_LEVELS.includes(asked as ClientLogLevel) ? (asked as ClientLogLevel) : undefined;
   };
 
+  // save_to's roots: asked with roots/list on 2025-11-25 (a request of ours on the client's
+  // connection), with an input_required round trip on 2026-07-28 (which has no server requests).
+  const clientRoots = async (ctx: ServerContext) => {
+    if (opts.remoteClients) return undefined;
+    if (era === 'legacy') {
+      if (!server.server.getClientCapabilities()?.roots) return undefined;
+      const listed = await ctx.mcpReq.send({ method: 'roots/list' }, { timeout: ROOTS_TIMEOUT_MS });
+      return rootPaths(listed.roots);
+    }
+    const caps = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as { roots?: object } | undefined;
+    if (!caps?.roots) return undefined;
+    const answered = ctx.mcpReq.inputResponses?.[ROOTS_INPUT] as { roots?: unknown } | undefined;
+    if (!answered) return inputRequired({ inputRequests: { [ROOTS_INPUT]: inputRequired.listRoots() } });
+    return rootPaths(answered.roots);
+  };
+
   // MCP tasks, over the same jobs: each protocol generation has its own wire (see the two files).
-  registerTools(server, { ...core, clientLogLevel, ...(era === 'legacy' ? { taskSupport: taskSupportOf } : {}) });
+  registerTools(server, { ...core, clientLogLevel, clientRoots, remoteClients: !!opts.remoteClients, ...(era === 'legacy' ? { taskSupport: taskSupportOf } : {}) });
   registerArtifactResources(server, core.store);
   if (era === 'legacy') registerTasks20251125(server, core);
   else registerTasks20260728(server, core);
   return server;
+}
+
+/** How long a client has to answer roots/list. */
+const ROOTS_TIMEOUT_MS = 10_000;
+
+/** The local folders among a client's roots (`file://` URIs); anything else (or malformed) is left out. The values come from the client: checked, not trusted. */
+function rootPaths(roots: unknown): string[] {
+  if (!Array.isArray(roots)) return [];
+  return roots.flatMap((r: unknown) => {
+    const uri = (r as { uri?: unknown } | null)?.uri;
+    if (typeof uri !== 'string' || !uri.startsWith('file://')) return [];
+    try {
+      return [fileURLToPath(uri)];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -113,14 +113,16 @@ export function createHttpApp(core: Core, opts: HttpOptions): HttpApp {
       .json(rpcError(-32000, 'The server is shutting down; call again in a moment', requestIdOf(req.body)));
   };
 
-  const modern = createMcpHandler((rc) => createServer(core, rc.era), {
+  // Bound beyond loopback, a client may be on another machine: its roots are not our folders.
+  const serverOptions = { remoteClients: !isLoopback(opts.host) };
+  const modern = createMcpHandler((rc) => createServer(core, rc.era, serverOptions), {
     legacy: 'reject',
     maxRequestBodySize: config.maxMessageBytes,
     onerror: (err) => logger.debug({ err: err.message }, 'MCP request rejected'),
   });
   const modernNode = toNodeHandler(modern, { maxRequestBodySize: config.maxMessageBytes, onerror: (err) => logger.warn({ err: err.message }, 'MCP HTTP error') });
   const sessions = new LegacySessions({
-    createServer: () => createServer(core, 'legacy'),
+    createServer: () => createServer(core, 'legacy', serverOptions),
     idleMs: config.sessionIdleMs,
     maxSessions: config.maxSessions,
     logger,

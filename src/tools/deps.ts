@@ -1,3 +1,4 @@
+import type { InputRequiredResult, ServerContext } from '@modelcontextprotocol/server';
 /** What the tools need from the layers below; the core is built once per process by server/core.ts. */
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { Jobs } from '../jobs/jobs.js';
@@ -31,6 +32,14 @@ export const CLIENT_LOG_LEVELS: readonly ClientLogLevel[] = ['debug', 'info', 'n
  */
 export interface ToolDeps extends Core {
   clientLogLevel(requestMeta: { envelope?: object } | undefined): ClientLogLevel | undefined;
+  /**
+   * The folders the client offers as its roots, as local paths — or, on 2026-07-28, the
+   * input_required result that asks the client for them. Undefined when the client offers none,
+   * or when its roots are not folders on this machine (HTTP beyond loopback). The server layer decides.
+   */
+  clientRoots?(ctx: ServerContext): Promise<string[] | InputRequiredResult | undefined>;
+  /** True when clients may be on other machines (HTTP not bound to loopback): the server's disk is not theirs. */
+  remoteClients?: boolean;
   /** Whether a generation tool may be called as an MCP task (2025-11-25 `execution.taskSupport`); the server layer decides. */
   taskSupport?(tool: string): 'optional' | undefined;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Capability, OptionsByCapability, Prompt } from '../providers/base.js';
 import type { ToolDeps } from './deps.js';
 import { runGeneration } from './run-generation.js';
+import { decideSave } from './save-target.js';
 import { GenerationOutputJsonSchema, routingFields, type SchemaLimits } from './schemas.js';
 
 /** The options a tool maps itself; model and extra come from the routing arguments. */
@@ -61,11 +62,14 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
       outputSchema: GenerationOutputJsonSchema,
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
-    (args: unknown, ctx: ServerContext) => {
+    async (args: unknown, ctx: ServerContext) => {
       // The SDK has validated args against `input`; with a generic shape it cannot infer their type, so this recovers it.
       const all = args as z.infer<typeof input>;
-      const { provider, model, fallback, extra: passThrough, wait_seconds } = all as z.infer<z.ZodObject<typeof routing>>;
+      const { provider, model, fallback, extra: passThrough, wait_seconds, save_to, overwrite } = all as z.infer<z.ZodObject<typeof routing>>;
       const { prompt, options } = def.toRequest(all as z.infer<z.ZodObject<S>>);
+      const count = (options as { count?: number }).count ?? 1;
+      const save = await decideSave(deps, ctx, save_to, overwrite, count);
+      if ('answer' in save) return save.answer;
       return runGeneration(
         deps,
         {
@@ -75,6 +79,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
           options: { ...options, model, extra: passThrough ?? {} } as OptionsByCapability[C],
           plan: { provider, model, fallback },
           arguments: all,
+          ...(save.plan ? { saveTo: save.plan } : {}),
           waitSeconds: wait_seconds ?? limits.waitSeconds,
         },
         ctx,

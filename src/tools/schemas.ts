@@ -80,6 +80,17 @@ export function routingFields(limits: SchemaLimits) {
         `How long this call waits for the result, 0 to 3600 s (default ${limits.waitSeconds}). If the job is not done by then the call ` +
           'answers with a job handle (structuredContent.job) instead: the job keeps running, and get_job with its id returns the result.',
       ),
+    save_to: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe(
+        'Also write the result into the project: a file path relative to the first allowed root (the client\'s roots, ' +
+          'or MCP_PROVIDERS_OUTPUT_DIRS), e.g. "assets/icon.png", or an absolute path inside one. "..", paths leading out ' +
+          'through a symlink, and existing files (unless overwrite) are refused before anything runs. Several files get -1, -2… suffixes.',
+      ),
+    overwrite: z.boolean().default(false).describe('With save_to: replace a file that already exists there.'),
     extra: z
       .record(z.string(), z.json())
       .optional()
@@ -144,6 +155,10 @@ export const GenerationOutputSchema = z.object({
     .describe('Usage and cost, where known.'),
   warnings: z.array(z.string()).optional().describe('Things worth knowing: fallbacks, ignored options, filtered outputs.'),
   telemetry: TelemetryOutputSchema.optional().describe('How the call went (present once the job succeeded).'),
+  saved: z
+    .array(z.object({ path: z.string().describe('Where the copy was written.'), uri: z.string().optional().describe('The artifact it copies.') }))
+    .optional()
+    .describe('Files written for save_to.'),
 });
 
 export type GenerationOutput = z.infer<typeof GenerationOutputSchema>;

@@ -96,6 +96,7 @@ function toGenerationResult(job: JobRecord, g: JobResult, inline: ReadonlyMap<st
       ...(g.telemetry.requestId ? { requestId: g.telemetry.requestId } : {}),
       ...(g.telemetry.fallbackFrom ? { fallbackFrom: g.telemetry.fallbackFrom } : {}),
     },
+    ...(g.saved?.length ? { saved: g.saved } : {}),
   };
 
   const content: ContentBlock[] = [];
@@ -157,10 +158,11 @@ function summaryLine(g: JobResult): string | undefined {
   if (g.telemetry.fallbackFrom) bits.push(`fell back from ${g.telemetry.fallbackFrom.join(', ')}`);
   if (g.usage?.costUsd !== undefined) bits.push(`$${g.usage.costUsd.toFixed(6)}`);
   const warn = g.warnings?.length ? `\nWarnings: ${g.warnings.join(' | ')}` : '';
+  const saved = g.saved?.length ? `\nSaved to: ${g.saved.map((s) => s.path).join(', ')}` : '';
   // Text answers already carry the text; the summary is for file-producing tools.
-  if (g.text !== undefined && !g.artifacts.length) return undefined;
+  if (g.text !== undefined && !g.artifacts.length) return saved || warn ? `${saved}${warn}`.trimStart() : undefined;
   const files = g.artifacts.map((a) => a.path ?? a.uri).join('\n');
-  return `Generated ${g.artifacts.length} file${g.artifacts.length === 1 ? '' : 's'} (${bits.join(', ')}):\n${files}${warn}`;
+  return `Generated ${g.artifacts.length} file${g.artifacts.length === 1 ? '' : 's'} (${bits.join(', ')}):\n${files}${saved}${warn}`;
 }
 
 function formatBytes(n: number): string {
