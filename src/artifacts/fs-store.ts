@@ -10,12 +10,17 @@
  * instance sweeps such leftovers once they are older than `sweepAgeMs`, the age that tells
  * a dead writer's file from one another live process is writing right now; files being
  * streamed have their mtime refreshed while they wait for bytes. Bad sidecars are skipped by
- * `get` and `list`, never thrown: one broken record never breaks a listing.
+ * `get`, never thrown: one broken record never breaks a listing.
+ *
+ * Listing and retention go through an index (artifact-index.ts), a SQLite file beside the
+ * folder (see {@link indexPathFor}) that holds a row per complete artifact: `put` adds the row
+ * last, after the sidecar is durable, and the first-use pass reconciles the index with the
+ * sidecars, so the index heals itself. `get`, `read` and `stream` still read the sidecar.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, utimes, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactSource } from '../providers/base.js';
@@ -23,6 +28,8 @@ import { ProviderError } from '../providers/errors.js';
 import { guardedFetch, type FetchPolicy } from '../util/guarded-fetch.js';
 import type { Logger } from '../util/logger.js';
 import { sniffMimeType } from '../util/media.js';
+import { ArtifactIndex, openIndex, type IndexEntry } from './artifact-index.js';
+import { choosePrunable, DEFAULT_PRUNE_INTERVAL_MS, formatBytes, MIN_AGE_MS, type RetentionOptions } from './retention.js';
 import {
   artifactUri,
   extensionFor,
@@ -57,8 +64,30 @@ export interface FsStoreOptions {
   urlFor?: (id: string) => string | undefined;
   /** How old a leftover must be before the sweep deletes it (default one minute). */
   sweepAgeMs?: number;
-  /** Where the sweep reports what it removed, and `list` what it skipped. */
+  /** Where the sweep reports what it removed, pruning what it deleted, and `list` what it skipped. */
   logger?: Logger;
+  /** The index file. Undefined: {@link indexPathFor}(dir). `:memory:` keeps it in this process only. */
+  indexPath?: string;
+  /** What is deleted, and when (retention.ts). Undefined, or a limit in it undefined: that limit is off. */
+  retention?: RetentionOptions;
+  /**
+   * The clock for new ids, `createdAt` and retention's ages (tests move it). The sweep judges
+   * leftovers by their mtime, so it keeps the real clock.
+   */
+  now?: () => number;
+}
+
+/**
+ * Where a folder's index lives unless told: beside the folder, `<parent>/<name>.index.sqlite`
+ * (the default `…/mcp-providers/artifacts.index.sqlite` sits next to `jobs.sqlite`). It is found
+ * from the folder's path, not from MCP_PROVIDERS_JOB_DB, so every process on one folder shares
+ * one index. Not inside the folder: the folder holds artifacts and nothing else, which people
+ * who browse, sync or empty it (and tools that count its files) rely on; and emptying it by hand
+ * then leaves rows the next start drops, rather than an index unlinked under a live database.
+ */
+export function indexPathFor(dir: string): string {
+  const folder = resolve(dir);
+  return join(dirname(folder), `${basename(folder)}.index.sqlite`);
 }
 
 /** What one sweep did. */
@@ -78,6 +107,26 @@ export interface SweepReport {
   bytes: number;
   /** Leftovers younger than the age threshold, left for their writer or a later sweep. */
   kept: string[];
+  /** How the index was brought in line with the sidecars. */
+  index: {
+    /** Complete artifacts that had no row (a lost index, a crash before the row, another process's write). */
+    added: number;
+    /** Rows whose sidecar is gone (deleted by hand, swept, pruned by a process that crashed). */
+    dropped: number;
+  };
+}
+
+/** What one pruning pass deleted. */
+export interface PruneReport {
+  /** Ids deleted, oldest first. */
+  removed: string[];
+  /** How many went for their age, and how many to bring the total under the cap. */
+  byAge: number;
+  bySize: number;
+  /** Bytes freed (their recorded sizes). */
+  bytes: number;
+  /** Total size of the artifacts left. */
+  totalBytes: number;
 }
 
 const SIDECAR = '.json';
@@ -90,12 +139,21 @@ const SHA256 = /^[0-9a-f]{64}$/;
 export class FsArtifactStore implements ArtifactStore {
   private ready?: Promise<void>;
   private readonly sweepAgeMs: number;
+  private readonly now: () => number;
+  private openedIndex?: ArtifactIndex;
+  /** Pruning passes run one at a time; the next waits for the one before. */
+  private pruning: Promise<unknown> = Promise.resolve();
+  private lastPruneAt = -Infinity;
 
   constructor(private readonly opts: FsStoreOptions) {
     this.sweepAgeMs = Math.max(0, opts.sweepAgeMs ?? DEFAULT_SWEEP_AGE_MS);
+    this.now = opts.now ?? Date.now;
   }
 
-  /** Creates the folder and sweeps it, once per instance, on first use (so an unused store does no I/O). */
+  /**
+   * Creates the folder, sweeps it and reconciles the index, then prunes, once per instance, on
+   * first use (so an unused store does no I/O and loads no `node:sqlite`).
+   */
   private ensureReady(): Promise<void> {
     this.ready ??= (async () => {
       await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
@@ -104,13 +162,38 @@ export class FsArtifactStore implements ArtifactStore {
       } catch (err) {
         this.opts.logger?.warn({ dir: this.opts.dir, err: (err as Error).message }, 'artifact sweep failed; leftovers stay until the next start');
       }
+      if (this.opts.retention) await this.prune().catch((err: unknown) => this.pruneFailed(err));
     })();
     return this.ready;
   }
 
+  /**
+   * The index, opened on first call; a damaged file is replaced by an empty one (see `openIndex`).
+   * One that cannot be opened at all (a read-only parent folder) is no reason to stop serving:
+   * the index is then kept in memory, rebuilt from the sidecars by this instance's first-use pass,
+   * and does not see what other processes add later.
+   */
+  private index(): ArtifactIndex {
+    if (this.openedIndex) return this.openedIndex;
+    const path = this.opts.indexPath ?? indexPathFor(this.opts.dir);
+    try {
+      this.openedIndex = openIndex(path, (err) => this.opts.logger?.warn({ index: path, err: err.message }, 'artifact index damaged; rebuilding it from the sidecars'));
+    } catch (err) {
+      this.opts.logger?.warn({ index: path, err: (err as Error).message }, 'artifact index cannot be opened; keeping it in memory, rebuilt from the sidecars at each start');
+      this.openedIndex = new ArtifactIndex(':memory:');
+    }
+    return this.openedIndex;
+  }
+
+  /** Closes the index (tests, benchmarks); the store opens it again if used after. */
+  close(): void {
+    this.openedIndex?.close();
+    this.openedIndex = undefined;
+  }
+
   async put(source: ArtifactSource, meta: ArtifactMeta, signal?: AbortSignal): Promise<ArtifactRecord> {
     await this.ensureReady();
-    const id = newId();
+    const id = newId(this.now());
     const tmpPath = join(this.opts.dir, `.${id}.tmp`);
     const hash = createHash('sha256');
     let size = 0;
@@ -160,7 +243,7 @@ export class FsArtifactStore implements ArtifactStore {
       uri: artifactUri(id),
       size,
       sha256: hash.digest('hex'),
-      createdAt: new Date().toISOString(),
+      createdAt: new Date(this.now()).toISOString(),
       path: finalPath,
     };
     // 2. The sidecar, the same way, last: its appearance is what makes the artifact exist.
@@ -172,6 +255,14 @@ export class FsArtifactStore implements ArtifactStore {
     }
     // 3. Both renames durable before the caller is told the artifact exists.
     await syncDir(this.opts.dir);
+    // 4. The index row, last. Without it the artifact is complete but unlisted until the next
+    // start's pass adds it, so a failure here is logged, not thrown.
+    try {
+      this.index().add([indexEntry(record)]);
+    } catch (err) {
+      this.opts.logger?.warn({ id, err: (err as Error).message }, 'artifact stored but not indexed; listed after the next start');
+    }
+    await this.pruneAfterPut(size);
     return this.withUrl(record);
   }
 
@@ -224,40 +315,80 @@ export class FsArtifactStore implements ArtifactStore {
     }
   }
 
-  /** Newest first; only complete artifacts. A page is filled past records that turn out broken. */
+  /**
+   * Newest first, from the index: one query per page, whatever the folder holds, and no sidecar
+   * read. Each listed file is checked to be there at its recorded size (one lstat), so only
+   * complete artifacts are listed; a page is filled past rows that turn out broken.
+   */
   async list({ cursor, limit }: { cursor?: string; limit: number }): Promise<ArtifactPage> {
     await this.ensureReady();
-    const ids = (await readdir(this.opts.dir))
-      .filter((f) => f.endsWith(SIDECAR))
-      .map((f) => f.slice(0, -SIDECAR.length))
-      .filter(isArtifactId)
-      .sort()
-      .reverse();
-    let next = cursor ? ids.findIndex((id) => id < cursor) : 0;
-    if (next < 0 || limit <= 0) return { records: [] };
+    if (limit <= 0) return { records: [] };
     const records: ArtifactRecord[] = [];
-    while (records.length < limit && next < ids.length) {
-      const batch = ids.slice(next, next + (limit - records.length));
-      next += batch.length;
-      const loaded = await Promise.all(batch.map((id) => this.load(id).catch((err: Error) => ({ kind: 'error' as const, id, err }))));
-      for (const found of loaded) {
-        if (found.kind === 'ok') records.push(this.withUrl(found.record));
-        else if (found.kind === 'error') this.opts.logger?.warn({ id: found.id, err: found.err.message }, 'artifact record unreadable; left out of the list');
+    let after = cursor;
+    let more = true;
+    while (records.length < limit && more) {
+      const want = limit - records.length;
+      const rows = this.index().page(after, want + 1);
+      more = rows.length > want;
+      const batch = rows.slice(0, want);
+      if (!batch.length) break;
+      after = batch[batch.length - 1]!.id;
+      for (const record of await Promise.all(batch.map((row) => this.fromIndex(row.id, row.record)))) {
+        if (record) records.push(this.withUrl(record));
       }
     }
-    return { records, ...(next < ids.length && records.length ? { nextCursor: ids[next - 1] } : {}) };
+    return { records, ...(more && records.length ? { nextCursor: after } : {}) };
+  }
+
+  /** An index row as a record, or undefined when the row is unreadable or its file is not there at the recorded size. */
+  private async fromIndex(id: string, json: string): Promise<ArtifactRecord | undefined> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(json);
+    } catch {
+      raw = undefined;
+    }
+    if (!isStoredRecord(raw, id)) {
+      this.opts.logger?.warn({ id }, 'artifact index row unreadable; left out of the list');
+      return undefined;
+    }
+    const path = join(this.opts.dir, mediaFileName(id, raw.mimeType));
+    try {
+      const st = await lstat(path);
+      if (!st.isFile()) return undefined;
+      if (st.size !== raw.size) {
+        // The bytes are there but not the ones recorded: hidden from readers, left for a person to look at.
+        this.opts.logger?.warn({ id, file: path, recorded: raw.size, actual: st.size }, 'artifact file does not have its recorded size; hidden, not deleted');
+        return undefined;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.logger?.warn({ id, err: (err as Error).message }, 'artifact file unreadable; left out of the list');
+      return undefined;
+    }
+    const { file: _file, ...stored } = raw;
+    return { ...stored, id, uri: artifactUri(id), path };
   }
 
   /**
    * Deletes what crashed writers left behind, once it is older than `sweepAgeMs` (a younger
    * file may be another live process's write in progress): temp files, media files without a
    * sidecar, sidecars that do not parse as a record (and their media), and sidecars whose media
-   * is gone. Anything whose name is not one of ours is left alone. Runs by itself on first use.
+   * is gone. Anything whose name is not one of ours is left alone; the index lives outside the
+   * folder, and neither TEMP nor ENTRY would match its names anyway. Then brings the index in
+   * line with the sidecars: adds the complete artifacts it lacks and drops the rows whose sidecar
+   * is gone. A sidecar with a row and its media file present is not read: reading every sidecar
+   * at every start is the cost the index exists to remove. Runs by itself on first use.
    */
   async sweep(): Promise<SweepReport> {
     const dir = this.opts.dir;
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const report: SweepReport = { removed: { temp: [], orphanMedia: [], badSidecar: [], missingMedia: [] }, bytes: 0, kept: [] };
+    const report: SweepReport = { removed: { temp: [], orphanMedia: [], badSidecar: [], missingMedia: [] }, bytes: 0, kept: [], index: { added: 0, dropped: 0 } };
+    // The index before the folder: every row read here had its sidecar durable before it was
+    // added, so one whose sidecar the readdir below does not see is really gone. A row another
+    // process adds meanwhile is not in this snapshot, so it is never dropped by mistake.
+    const index = this.index();
+    const indexed = index.files();
+    const unindexed: IndexEntry[] = [];
     const entries = await readdir(dir, { withFileTypes: true });
     const sidecars = new Set<string>();
     const media = new Map<string, string[]>();
@@ -273,6 +404,7 @@ export class FsArtifactStore implements ArtifactStore {
       if (m[2] === SIDECAR.slice(1)) sidecars.add(m[1]);
       else media.set(m[1], [...(media.get(m[1]) ?? []), entry.name]);
     }
+    // Real time, not `opts.now`: it is compared with mtimes.
     const now = Date.now();
     /** Size of the file if it is old enough to delete, else undefined (young, or already gone). */
     const oldEnough = async (name: string): Promise<number | undefined> => {
@@ -309,8 +441,13 @@ export class FsArtifactStore implements ArtifactStore {
     for (const id of [...sidecars]) {
       const name = `${id}${SIDECAR}`;
       await guarded(name, async () => {
+        const file = indexed.get(id);
+        if (file !== undefined && media.get(id)?.includes(file)) return;
         const found = await this.load(id);
-        if (found.kind === 'ok') return;
+        if (found.kind === 'ok') {
+          if (file === undefined) unindexed.push(indexEntry(found.record));
+          return;
+        }
         if (found.kind === 'missing') return void sidecars.delete(id);
         const size = await oldEnough(name);
         if (size === undefined) return;
@@ -339,13 +476,100 @@ export class FsArtifactStore implements ArtifactStore {
 
     const removed = Object.values(report.removed).flat();
     if (removed.length) await syncDir(dir);
+
+    // `sidecars` now holds what is left after the steps above (a sidecar vanished or removed is gone from it).
+    const gone = [...indexed.keys()].filter((id) => !sidecars.has(id));
+    await guarded('the artifact index', async () => {
+      index.add(unindexed);
+      report.index.added = unindexed.length;
+      index.drop(gone);
+      report.index.dropped = gone.length;
+    });
+
     const log = this.opts.logger;
     if (log) {
       const counts = Object.fromEntries(Object.entries(report.removed).map(([k, v]) => [k, v.length]));
       if (removed.length) log.info({ dir, removed: counts, bytes: report.bytes, files: removed.slice(0, 50), kept: report.kept.length }, 'swept artifact leftovers');
       else log.debug({ dir, kept: report.kept.length }, 'artifact folder clean');
+      if (report.index.added || report.index.dropped) log.info({ dir, ...report.index, indexed: indexed.size + report.index.added - report.index.dropped }, 'artifact index brought in line with the sidecars');
     }
     return report;
+  }
+
+  /**
+   * Deletes what the retention rules pick (retention.ts), oldest first, and logs what went.
+   * Runs on first use, after the sweep, and after a `put` (see `pruneAfterPut`); passes run one
+   * at a time. Without `retention` it deletes nothing.
+   *
+   * Order per artifact, the reverse of `put`'s: the index row (all rows of a pass in one
+   * transaction, which is also how two processes pruning at once never both take one), then the
+   * sidecar, then the media file. Once the row is gone the artifact is out of every listing and
+   * of the total; once the sidecar is gone it no longer exists for `get`/`read`. A crash after
+   * the row leaves a complete sidecar and media that the next start's pass indexes again (and
+   * prunes again); after the sidecar, media without a sidecar, which the sweep removes.
+   *
+   * An artifact being written is never a candidate: it has no row until its write is complete,
+   * and its row's `createdAt` is when that write finished, so the one-hour guard covers it and
+   * every link a client was just handed. No in-process list of recent writes is needed.
+   */
+  prune(): Promise<PruneReport> {
+    const run = this.pruning.then(() => this.pruneNow());
+    this.pruning = run.catch(() => undefined);
+    return run;
+  }
+
+  private async pruneNow(): Promise<PruneReport> {
+    const rules = this.opts.retention;
+    const now = this.now();
+    this.lastPruneAt = now;
+    const index = this.index();
+    if (!rules || (rules.maxAgeMs === undefined && rules.maxBytes === undefined)) return { removed: [], byAge: 0, bySize: 0, bytes: 0, totalBytes: index.totalBytes() };
+    const chosen = index.claim(now - (rules.minAgeMs ?? MIN_AGE_MS), (oldestFirst, total) => choosePrunable(oldestFirst, total, { ...rules, now }));
+    const report: PruneReport = { removed: [], byAge: 0, bySize: 0, bytes: 0, totalBytes: 0 };
+    for (const { artifact, reason } of chosen) {
+      try {
+        await rm(join(this.opts.dir, `${artifact.id}${SIDECAR}`), { force: true });
+        await rm(join(this.opts.dir, artifact.file), { force: true });
+      } catch (err) {
+        // Its row is gone already: what is left is healed by the next start's pass.
+        this.opts.logger?.warn({ id: artifact.id, err: (err as Error).message }, 'could not delete a pruned artifact; the next start finishes it');
+      }
+      report.removed.push(artifact.id);
+      report[reason === 'age' ? 'byAge' : 'bySize']++;
+      report.bytes += artifact.size;
+    }
+    if (chosen.length) await syncDir(this.opts.dir);
+    report.totalBytes = index.totalBytes();
+    if (chosen.length) {
+      this.opts.logger?.info(
+        { dir: this.opts.dir, pruned: chosen.length, byAge: report.byAge, bySize: report.bySize, bytes: report.bytes, freed: formatBytes(report.bytes), left: formatBytes(report.totalBytes), ids: report.removed.slice(0, 50) },
+        'pruned old artifacts',
+      );
+    }
+    return report;
+  }
+
+  /**
+   * After a `put`: prunes at most once per `intervalMs`, except when this put is the one that took
+   * the total over the cap. A total that stays over it (the young ones alone are over) waits for
+   * the interval, so puts do not each pay for a pass that can delete nothing.
+   */
+  private async pruneAfterPut(size: number): Promise<void> {
+    const rules = this.opts.retention;
+    if (!rules) return;
+    try {
+      const due = this.now() - this.lastPruneAt >= (rules.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS);
+      const total = !due && rules.maxBytes !== undefined ? this.index().totalBytes() : undefined;
+      const crossed = total !== undefined && rules.maxBytes !== undefined && total > rules.maxBytes && total - size <= rules.maxBytes;
+      if (due || crossed) await this.prune();
+    } catch (err) {
+      this.pruneFailed(err);
+    }
+  }
+
+  /** Pruning never fails a call: what it left undone is done by a later pass. */
+  private pruneFailed(err: unknown): void {
+    this.opts.logger?.warn({ dir: this.opts.dir, err: (err as Error).message }, 'artifact pruning failed; retried after a later put or at the next start');
   }
 
   /** Reads and checks one record, and (with `checkMedia`) that its file is there at the recorded size; throws only for an I/O error. */
@@ -448,6 +672,20 @@ function isStoredRecord(v: unknown, id: string): v is StoredRecord {
   );
 }
 
+/** A complete artifact's index row; `path` and `url` are left out, since the store rebuilds both. */
+function indexEntry(record: ArtifactRecord): IndexEntry {
+  const { path: _path, url: _url, ...stored } = record;
+  const createdAt = Date.parse(record.createdAt);
+  return {
+    id: record.id,
+    // A sidecar whose createdAt does not parse (edited by hand) ages from its id's time.
+    createdAt: Number.isFinite(createdAt) ? createdAt : Number.parseInt(record.id.slice(0, 9), 36),
+    size: record.size,
+    file: mediaFileName(record.id, record.mimeType),
+    record: JSON.stringify(stored),
+  };
+}
+
 /** `<id>.<ext>`; never `<id>.json`, which is the sidecar's name. */
 function mediaFileName(id: string, mimeType: string): string {
   const ext = extensionFor(mimeType);
@@ -495,8 +733,8 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function newId(): string {
-  return Date.now().toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
+function newId(now: number): string {
+  return now.toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
 }
 
 /** Bytes looked at before a download's type is decided. */

@@ -3,6 +3,7 @@
  * to 100 columns (long credential hints wrap instead of widening a table); `--json` prints the
  * same facts for scripts. Names variables, never values.
  */
+import { describeRetention } from '../artifacts/retention.js';
 import type { ServerConfig } from '../registry/config.js';
 import type { ProviderStatus } from '../registry/registry.js';
 import { createCore } from '../server/core.js';
@@ -22,6 +23,7 @@ export function runDoctor(config: ServerConfig, opts: { json?: boolean } = {}): 
   const lines = providers.flatMap((p) => [...block(p, (cap) => registry.action(registry.get(p.id)!, cap)), '']);
   // A path gets a line of its own, so it wraps only when it alone is over 100 columns.
   lines.push('Configuration read from:', ...config.configFiles.flatMap((f) => wrap(f, '  ')), 'Artifacts are stored in:', ...wrap(config.artifactDir, '  '));
+  lines.push(...wrap(`${describeRetention(config.artifactMaxAgeDays, config.artifactMaxBytes)}, the last hour's are always kept`, '  '));
   lines.push(`${usable} of ${providers.length} providers usable.`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -5,9 +5,8 @@
  * record or the new one. The full record is one JSON column; the columns beside it exist only
  * to find jobs by state and lease.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { openDatabase, transaction } from '../util/sqlite.js';
 import { isTerminal, type JobRecord, type JobState } from './job-record.js';
 import type { JobStore, Lease } from './job-store.js';
 
@@ -21,14 +20,9 @@ export class SqliteJobStore implements JobStore {
   readonly #db: DatabaseSync;
   readonly #statements: Record<'insert' | 'get' | 'replace' | 'list' | 'listState' | 'unfinished' | 'setLease' | 'clearLease', StatementSync>;
 
-  /** `node:sqlite` is handed in by the caller (it prints an experimental warning on Node 22; see `lazySqliteJobStore`). */
-  constructor(sqlite: typeof import('node:sqlite'), path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.#db = new sqlite.DatabaseSync(path);
-    // Another process writing holds the lock for milliseconds; wait for it rather than fail.
-    this.#db.exec('PRAGMA busy_timeout = 5000');
-    this.#db.exec('PRAGMA journal_mode = WAL');
-    this.#db.exec('PRAGMA synchronous = FULL');
+  /** Opens (or creates) the file; `util/sqlite.ts` loads `node:sqlite` and sets WAL, FULL sync and the busy wait. */
+  constructor(path: string) {
+    this.#db = openDatabase(path);
     this.#db.exec(`CREATE TABLE IF NOT EXISTS jobs (
       id TEXT PRIMARY KEY,
       state TEXT NOT NULL,
@@ -60,7 +54,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async update(id: string, change: (current: JobRecord) => JobRecord): Promise<JobRecord | undefined> {
-    return this.#transaction(() => {
+    return transaction(this.#db, () => {
       const row = this.#statements.get.get(id) as Row | undefined;
       if (!row) return undefined;
       const current = JSON.parse(row.record) as JobRecord;
@@ -76,7 +70,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async acquireLease(id: string, lease: Lease, opts: { deadOwner?: (owner: string) => boolean } = {}): Promise<boolean> {
-    return this.#transaction(() => {
+    return transaction(this.#db, () => {
       const row = this.#statements.get.get(id) as Row | undefined;
       if (!row || isTerminal((JSON.parse(row.record) as JobRecord).state)) return false;
       const free = !row.lease_owner || row.lease_until < Date.now() || row.lease_owner === lease.owner || !!opts.deadOwner?.(row.lease_owner);
@@ -97,41 +91,15 @@ export class SqliteJobStore implements JobStore {
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }
-
-  /** BEGIN IMMEDIATE takes the write lock first, so a read-modify-write cannot interleave with another process's. */
-  #transaction<T>(body: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const out = body();
-      this.#db.exec('COMMIT');
-      return out;
-    } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
-    }
-  }
 }
 
 /**
- * The default store, opened on first use (start-up opens no database). `node:sqlite` is still
- * flagged experimental on Node 22 and says so once on stderr when first loaded; that one
- * warning is swallowed, any other still shows.
+ * The default store, opened on first use: start-up opens no database and loads no `node:sqlite`
+ * (whose Node 22 experimental warning `util/sqlite.ts` swallows).
  */
 export function lazySqliteJobStore(path: string): JobStore {
   let store: SqliteJobStore | undefined;
-  const open = (): SqliteJobStore => {
-    if (store) return store;
-    const emit = process.emitWarning;
-    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-      const text = typeof warning === 'string' ? warning : warning.message;
-      if (!/SQLite is an experimental feature/.test(text)) (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
-    }) as typeof process.emitWarning;
-    try {
-      return (store = new SqliteJobStore(process.getBuiltinModule('node:sqlite'), path));
-    } finally {
-      process.emitWarning = emit;
-    }
-  };
+  const open = (): SqliteJobStore => (store ??= new SqliteJobStore(path));
   return {
     create: (job) => open().create(job),
     get: (id) => open().get(id),

@@ -19,6 +19,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_BYTES, parseByteSize } from '../artifacts/retention.js';
 import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
 import { ALLOW_HOSTS_ENV, parseAllowHosts } from '../util/guarded-fetch.js';
 
@@ -69,6 +70,10 @@ export interface ServerConfig {
   jobLeaseMs: number;
   /** Artifact leftovers (temp files, media without a sidecar, bad sidecars) are swept once older than this (MCP_PROVIDERS_SWEEP_AGE_MS). */
   sweepAgeMs?: number;
+  /** MCP_PROVIDERS_ARTIFACT_MAX_AGE_DAYS (default 30): artifacts older than this many days are deleted. Undefined: no age limit (`off` or 0). */
+  artifactMaxAgeDays?: number;
+  /** MCP_PROVIDERS_ARTIFACT_MAX_BYTES (default 10 GiB): past this total the oldest artifacts are deleted. Undefined: no size limit (`off` or 0). */
+  artifactMaxBytes?: number;
   /**
    * MCP_PROVIDERS_FETCH_ALLOW_HOSTS (comma-separated host names, `*.suffix` names, IP addresses or
    * CIDRs): hosts whose private, loopback or link-local addresses a URL download may reach. https is
@@ -337,6 +342,19 @@ export function parseOutputDirs(raw: string | undefined): string[] {
   return [...new Set(dirs.map((d) => resolve(d)))];
 }
 
+/**
+ * A retention limit: unset or empty gives `fallback`; `off` or 0 turn the limit off (undefined),
+ * since keeping nothing is never what someone means (the newest hour is kept regardless).
+ */
+function limitFromEnv(env: Env, name: string, fallback: number, parse: (raw: string) => number | undefined, expected: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw.toLowerCase() === 'off') return undefined;
+  const n = parse(raw);
+  if (n === undefined) throw new Error(`${name} must be ${expected}, got "${raw}"`);
+  return n === 0 ? undefined : n;
+}
+
 export function defaultArtifactDir(env: Env): string {
   const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
   return join(base, 'mcp-providers', 'artifacts');
@@ -366,6 +384,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     jobDbPath: env.MCP_PROVIDERS_JOB_DB || join(dirname(artifactDir), 'jobs.sqlite'),
     jobLeaseMs: intFromEnv(env, 'MCP_PROVIDERS_JOB_LEASE_MS', 20_000, 300),
     sweepAgeMs: intFromEnv(env, 'MCP_PROVIDERS_SWEEP_AGE_MS', 60_000),
+    artifactMaxAgeDays: limitFromEnv(env, 'MCP_PROVIDERS_ARTIFACT_MAX_AGE_DAYS', DEFAULT_MAX_AGE_DAYS, (raw) => (/^\d+$/.test(raw) ? Number(raw) : undefined), 'a whole number of days, 0 or off'),
+    artifactMaxBytes: limitFromEnv(env, 'MCP_PROVIDERS_ARTIFACT_MAX_BYTES', DEFAULT_MAX_BYTES, parseByteSize, 'a size in bytes (10737418240, 500MB, 10GiB), 0 or off'),
     fetchAllowHosts: parseAllowHosts(env[ALLOW_HOSTS_ENV]),
     maxDownloadBytes: intFromEnv(env, 'MCP_PROVIDERS_MAX_DOWNLOAD_BYTES', 2 * 1024 ** 3, 1),
     downloadTimeoutMs: intFromEnv(env, 'MCP_PROVIDERS_DOWNLOAD_TIMEOUT_MS', 15 * 60_000, 1),

@@ -3,6 +3,7 @@
  * every MCP session (stdio has one, HTTP many) shares them.
  */
 import { FsArtifactStore } from '../artifacts/fs-store.js';
+import { DAY_MS } from '../artifacts/retention.js';
 import { Jobs } from '../jobs/jobs.js';
 import { lazySqliteJobStore } from '../jobs/sqlite-job-store.js';
 import { parseArtifactUri } from '../artifacts/store.js';
@@ -39,6 +40,7 @@ export function createCore(opts: CoreOptions = {}): Core {
     fetchPolicy: policy,
     maxDownloadBytes: config.maxDownloadBytes,
     downloadTimeoutMs: config.downloadTimeoutMs,
+    retention: { maxAgeMs: config.artifactMaxAgeDays === undefined ? undefined : config.artifactMaxAgeDays * DAY_MS, maxBytes: config.artifactMaxBytes },
   });
   const adapterEnv = (info: ProviderInfo) => ({
     info,
@@ -67,6 +69,8 @@ export function createCore(opts: CoreOptions = {}): Core {
     shutdown: async () => {
       stopping.abort();
       await jobs.stop();
+      // Reopened if anything reads artifacts after (tests do); closing checkpoints the WAL.
+      store.close();
     },
   };
 }
