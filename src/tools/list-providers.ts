@@ -1,6 +1,7 @@
+/** The `list_providers` tool: every provider, whether it is usable, and its models' declared limits. */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { CAPABILITIES, type Capability } from '../providers/base.js';
+import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
 import type { ProviderStatus } from '../registry/registry.js';
 import type { ToolDeps } from './deps.js';
 
@@ -21,7 +22,16 @@ const ProviderOutputSchema = z.object({
   priority: z.number().describe('Lower is tried first.'),
   featureFlag: z.string().describe('The env var that turns it on or off.'),
   notes: z.string().optional().describe('What it is, or why it is not available yet.'),
+  models: z
+    .record(z.string(), z.record(z.string(), z.json()))
+    .optional()
+    .describe(
+      'Known models and their limits, keyed by model id, as config/providers.yaml declares them — e.g. local espeak-ng: ' +
+        'speed {min, max}, max_text_chars, max_duration_seconds, formats, voices, voice_variants. A request outside a listed limit is refused before it runs.',
+    ),
 });
+
+type ProviderOutput = z.infer<typeof ProviderOutputSchema>;
 
 export function registerListProviders(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -38,7 +48,7 @@ export function registerListProviders(server: McpServer, deps: ToolDeps): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
-      const providers = deps.registry.list(args.capability);
+      const providers = deps.registry.list(args.capability).map((p) => withModels(p, deps.registry.get(p.id)));
       return {
         content: [{ type: 'text', text: providers.map(describe).join('\n') }],
         structuredContent: { providers },
@@ -47,8 +57,38 @@ export function registerListProviders(server: McpServer, deps: ToolDeps): void {
   );
 }
 
-/** One line per provider, for agents and people reading the text content. */
-export function describe(p: ProviderStatus): string {
+/** The status plus the models the YAML declares (limits are data there, so they are shown as they are). */
+function withModels(p: ProviderStatus, info: ProviderInfo | undefined): ProviderOutput {
+  const models = info?.models ?? {};
+  return Object.keys(models).length ? { ...p, models: models as ProviderOutput['models'] } : p;
+}
+
+/** `{min, max}` as a range, lists comma-separated, anything else as JSON. */
+function limitText(value: unknown): string {
+  if (Array.isArray(value)) return value.map(String).join(', ');
+  if (typeof value === 'object' && value !== null) {
+    const { min, max } = value as { min?: unknown; max?: unknown };
+    if (typeof min === 'number' && typeof max === 'number' && Object.keys(value).length === 2) return `${min}–${max}`;
+    return JSON.stringify(value);
+  }
+  return String(value);
+}
+
+/**
+ * A line for each default model with declared limits, e.g. "  tts espeak-ng: speed 0.5–2.5; …": an agent that reads
+ * only the text content still sees what the model will refuse (structuredContent has every model).
+ */
+function defaultModelLines(p: ProviderOutput): string[] {
+  return Object.entries(p.defaultModels).flatMap(([capability, id]) => {
+    const spec = p.models?.[id];
+    if (!spec) return [];
+    const limits = Object.entries(spec).filter(([key]) => key !== 'capability' && key !== 'notes');
+    return limits.length ? [`  ${capability} ${id}: ${limits.map(([key, value]) => `${key} ${limitText(value)}`).join('; ')}`] : [];
+  });
+}
+
+/** One line per provider, for agents and people reading the text content, then its default models' limits. */
+export function describe(p: ProviderOutput): string {
   const state = p.usable
     ? 'usable'
     : !p.implemented
@@ -59,5 +99,6 @@ export function describe(p: ProviderStatus): string {
           : `turned off by ${p.featureFlag}`
         : `missing ${p.missing.join('; or ')}`;
   const capMissing = Object.entries(p.missingByCapability ?? {}).map(([cap, m]) => `${cap} needs ${m.join(', ')}`);
-  return `${p.id} (${p.displayName}) — ${state}; capabilities: ${p.capabilities.join(', ')}${capMissing.length ? `; ${capMissing.join('; ')}` : ''}`;
+  const line = `${p.id} (${p.displayName}) — ${state}; capabilities: ${p.capabilities.join(', ')}${capMissing.length ? `; ${capMissing.join('; ')}` : ''}`;
+  return [line, ...defaultModelLines(p)].join('\n');
 }

@@ -76,3 +76,57 @@ export function parseWav(bytes: Uint8Array): WavInfo {
     durationSeconds: data.bytes / byteRate,
   };
 }
+
+/**
+ * Joins WAV files of one sample format into one canonical WAV (a 44-byte header, then every
+ * file's samples in order). Used to put speech synthesised in pieces back together. A single
+ * file is returned as it is. Throws when the formats differ (the samples would play as noise)
+ * or are not plain PCM/float, whose header this writer can state in 16 bytes of fmt.
+ */
+export function concatWav(files: readonly Uint8Array[]): { wav: Uint8Array; info: WavInfo } {
+  const first = files[0];
+  if (!first) throw new Error('No WAV files to join.');
+  const infos = files.map((f) => parseWav(f));
+  const head = infos[0]!;
+  if (files.length === 1) return { wav: first, info: head };
+  if (head.audioFormat !== 1 && head.audioFormat !== 3) throw new Error(`Cannot join WAV files of format ${head.audioFormat}: only PCM (1) and float (3).`);
+  for (const [i, info] of infos.entries()) {
+    if (info.audioFormat !== head.audioFormat || info.sampleRate !== head.sampleRate || info.channels !== head.channels || info.bitsPerSample !== head.bitsPerSample) {
+      throw new Error(
+        `WAV file ${i + 1} is ${info.sampleRate} Hz × ${info.channels} ch × ${info.bitsPerSample} bit (format ${info.audioFormat}), ` +
+          `the first ${head.sampleRate} Hz × ${head.channels} ch × ${head.bitsPerSample} bit (format ${head.audioFormat}); they cannot be joined.`,
+      );
+    }
+  }
+  const blockAlign = (head.channels * head.bitsPerSample) / 8;
+  if (!Number.isInteger(blockAlign) || blockAlign <= 0) throw new Error(`Cannot join WAV files of ${head.channels} ch × ${head.bitsPerSample} bit.`);
+  // A partial sample frame at the end of one file would shift every sample after it.
+  const sizes = infos.map((info) => info.dataBytes - (info.dataBytes % blockAlign));
+  const dataBytes = sizes.reduce((a, b) => a + b, 0);
+  const pad = dataBytes & 1;
+  if (36 + dataBytes + pad > 0xffffffff) throw new Error('Joined WAV would pass the 4 GiB a RIFF header can state.');
+
+  const wav = new Uint8Array(44 + dataBytes + pad);
+  const view = new DataView(wav.buffer);
+  const ascii = (offset: number, text: string) => [...text].forEach((c, i) => view.setUint8(offset + i, c.charCodeAt(0)));
+  ascii(0, 'RIFF');
+  view.setUint32(4, 36 + dataBytes + pad, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, head.audioFormat, true);
+  view.setUint16(22, head.channels, true);
+  view.setUint32(24, head.sampleRate, true);
+  view.setUint32(28, head.sampleRate * blockAlign, true);
+  view.setUint16(32, blockAlign, true);
+  view.setUint16(34, head.bitsPerSample, true);
+  ascii(36, 'data');
+  view.setUint32(40, dataBytes, true);
+  let at = 44;
+  for (const [i, file] of files.entries()) {
+    const info = infos[i]!;
+    wav.set(file.subarray(info.dataOffset, info.dataOffset + sizes[i]!), at);
+    at += sizes[i]!;
+  }
+  return { wav, info: parseWav(wav) };
+}

@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CallContext, GenerationResult, Prompt, TtsOptions, TtsService } from '../../src/providers/base.js';
 import { ProviderError } from '../../src/providers/errors.js';
+import { MAX_CHUNK_CHARS, splitForSpeech } from '../../src/providers/local/chunks.js';
 import local from '../../src/providers/local/index.js';
-import { createLocalTts, loadVoiceCatalog, resolveVoice, runEspeak, sanitizeText, type VoiceCatalog } from '../../src/providers/local/tts.js';
+import { parseLocalTtsModel, type LocalTtsModel } from '../../src/providers/local/models.js';
+import { buildJob, createLocalTts, loadVoiceCatalog, resolveVoice, runEspeak, sanitizeText, type VoiceCatalog } from '../../src/providers/local/tts.js';
+import { readProvidersDocument } from '../../src/registry/config.js';
 import { createLogger } from '../../src/util/logger.js';
 import { parseWav } from '../../src/util/wav.js';
 
@@ -34,10 +38,15 @@ async function errorCode(p: Promise<unknown>): Promise<string> {
   throw new Error('expected a rejection');
 }
 
+/** The limits as shipped in config/providers.yaml; tests that need other limits change a copy. */
+const packagedModels = readProvidersDocument().providers.local!.models ?? {};
+const model: LocalTtsModel = parseLocalTtsModel(packagedModels);
+const withLimits = (changes: Partial<LocalTtsModel>): LocalTtsModel => ({ ...structuredClone(model), ...changes });
+
 let tts: TtsService;
 let catalog: VoiceCatalog;
 beforeAll(async () => {
-  tts = await createLocalTts();
+  tts = await createLocalTts({ model });
   catalog = await loadVoiceCatalog();
 });
 
@@ -132,6 +141,128 @@ describe('local tts: validation', () => {
   });
 });
 
+describe('local tts: declared limits (config/providers.yaml local.models.espeak-ng)', () => {
+  it('ships a speed range narrower than the tool schema, a text and a speech limit, and WAV only', () => {
+    expect(model).toMatchObject({ capability: 'tts', speed: { min: 0.5, max: 2.5 }, max_text_chars: 10_000, max_duration_seconds: 1800, formats: ['wav'] });
+  });
+
+  it('declares exactly the voices and variants espeak-ng can load, so list_providers shows every one and nothing that fails', () => {
+    const lower = (names: Iterable<string>) => [...names].map((n) => n.toLowerCase()).sort();
+    expect(lower(model.voices)).toEqual(lower(catalog.languages.keys()));
+    expect(lower(model.voice_variants)).toEqual(lower(catalog.variants.keys()));
+  });
+
+  it('lists the same voices in the README local section', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = /^## Local \(offline\)\n[\s\S]*?(?=^## )/m.exec(readme)?.[0] ?? '';
+    expect(section).not.toBe('');
+    for (const voice of model.voices) expect(section, voice).toContain(`\`${voice}\``);
+    expect(section).toMatch(/0\.5–2\.5/);
+  });
+
+  it('refuses speed 3 naming local\'s range, before any synthesis, and accepts both ends of the range', async () => {
+    await expect(tts.generate(prompt('hi'), opts({ speed: 3 }), ctx())).rejects.toMatchObject({
+      code: 'invalid_request',
+      providerId: 'local',
+      message: expect.stringContaining('speed 3 is outside what local accepts (0.5–2.5)'),
+    });
+    // buildJob is where it is refused: nothing is planned, so no worker can start.
+    expect(() => buildJob(prompt('hi'), opts({ speed: 0.4 }), catalog, model)).toThrow(/speed 0\.4 is outside what local accepts \(0\.5–2\.5\)/);
+    expect(buildJob(prompt('hi'), opts({ speed: 0.5 }), catalog, model).plan.settings.speedWpm).toBe(88);
+    expect(buildJob(prompt('hi'), opts({ speed: 2.5 }), catalog, model).plan.settings.speedWpm).toBe(438);
+  });
+
+  it('takes its limits from the declared model, not from constants', async () => {
+    const narrow = await createLocalTts({ model: withLimits({ speed: { min: 1, max: 1.5 }, max_text_chars: 20, voices: ['en', 'fr'], voice_variants: ['f3'] }) });
+    await expect(narrow.generate(prompt('hi'), opts({ speed: 2 }), ctx())).rejects.toThrow(/speed 2 is outside what local accepts \(1–1\.5\)/);
+    await expect(narrow.generate(prompt('x'.repeat(21)), opts(), ctx())).rejects.toThrow(/Text is 21 characters; local accepts at most 20 \(max_text_chars\)/);
+    await expect(narrow.generate(prompt('Hallo'), opts({ language: 'de' }), ctx())).rejects.toThrow(/Unknown language "de".*en, fr/);
+    await expect(narrow.generate(prompt('hi'), opts({ voice: 'en+m3' }), ctx())).rejects.toThrow(/Unknown voice variant "m3"/);
+    expect((await narrow.generate(prompt('Bonjour'), opts({ language: 'fr', voice: 'f3', speed: 1.5 }), ctx())).providerMetadata).toMatchObject({ voice: 'fr+f3' });
+  });
+
+  it('names the text limit as shipped', async () => {
+    await expect(tts.generate(prompt('a'.repeat(10_001)), opts(), ctx())).rejects.toThrow(/Text is 10001 characters; local accepts at most 10000 \(max_text_chars\)/);
+  });
+
+  it('refuses text of only punctuation, symbols and whitespace; letters and digits of any script pass', () => {
+    for (const nothing of ['...!?', '— –', '！？。、', '… \n ‽', '***', '😀']) {
+      expect(() => buildJob(prompt(nothing), opts(), catalog, model), JSON.stringify(nothing)).toThrow(/nothing to speak: it needs at least one letter or digit/);
+    }
+    for (const something of ['你好', 'こんにちは', '안녕', 'مرحبا', '٣', '42', 'Ω', '...a!?']) {
+      expect(buildJob(prompt(something), opts(), catalog, model).plan.chunks.join(''), something).toBe(something);
+    }
+  });
+
+  it('warns when CJK text meets the default English voice, which would name each character', () => {
+    expect(buildJob(prompt('你好'), opts(), catalog, model).warnings.join(' ')).toMatch(/"Chinese letter".*language \(cmn/);
+    expect(buildJob(prompt('你好'), opts({ language: 'cmn' }), catalog, model).warnings).toEqual([]);
+    expect(buildJob(prompt('Hello'), opts(), catalog, model).warnings).toEqual([]);
+  });
+});
+
+describe('local tts: long text', () => {
+  it('speaks text longer than one espeak run in pieces, joined into one WAV as long as speaking it whole', async () => {
+    const text = 'The quick brown fox jumps over the lazy dog. '.repeat(55); // 2,475 characters: three pieces
+    const progress: number[] = [];
+    const result = await tts.generate(prompt(text), opts(), ctx({ progress: (p) => void (p.fraction !== undefined && progress.push(p.fraction)) }));
+    expect(result.providerMetadata).toMatchObject({ voice: 'en', pieces: 3 });
+    const { data, durationSeconds } = audio(result);
+    const info = parseWav(data);
+    expect(info).toMatchObject({ audioFormat: 1, sampleRate: 22050, channels: 1, bitsPerSample: 16, dataOffset: 44 });
+    expect(info.dataBytes).toBe(data.byteLength - 44);
+    const whole = parseWav(await runEspeak({ text: sanitizeText(text), voice: 'en' }, { timeoutMs: 20_000 })).durationSeconds;
+    expect(Math.abs(durationSeconds - whole) / whole).toBeLessThan(0.02);
+    expect(progress.at(-1)).toBe(1);
+    expect(progress).toHaveLength(3);
+  });
+
+  it('refuses, naming max_duration_seconds, once the speech passes it — and keeps serving', async () => {
+    const short = await createLocalTts({ model: withLimits({ max_duration_seconds: 5 }) });
+    const text = 'Sentence number one is here. '.repeat(60); // almost two minutes of speech, in pieces of 986 and 754 characters
+    await expect(short.generate(prompt(text), opts(), ctx())).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringMatching(/too long: local makes at most 5 s of speech per call \(max_duration_seconds\), and the first 986 of 1740 characters already took \d+ s\. Shorten the text/),
+    });
+    expect(audio(await short.generate(prompt('Short.'), opts(), ctx())).durationSeconds).toBeGreaterThan(0.3);
+  });
+});
+
+describe('splitForSpeech', () => {
+  const check = (text: string, max: number): string[] => {
+    const pieces = splitForSpeech(text, max);
+    expect(pieces.join('')).toBe(text);
+    for (const p of pieces) expect(p.length).toBeLessThanOrEqual(max);
+    return pieces;
+  };
+
+  it('leaves text within the limit whole', () => {
+    expect(splitForSpeech('One. Two.', 100)).toEqual(['One. Two.']);
+    expect(MAX_CHUNK_CHARS).toBe(1000);
+  });
+
+  it('cuts at sentence ends, Latin and CJK alike', () => {
+    expect(check('First one. Second one! Third?', 14)).toEqual(['First one. ', 'Second one! ', 'Third?']);
+    expect(check('我们今天去公园。天气很好！你呢？', 9)).toEqual(['我们今天去公园。', '天气很好！你呢？']);
+  });
+
+  it('cuts a long sentence at clause marks, then at spaces, then by length without halving a character', () => {
+    expect(check('alpha beta, gamma delta; epsilon', 14)).toEqual(['alpha beta,', ' gamma delta;', ' epsilon']);
+    expect(check('天气很好，阳光明媚、我们去散步', 6)).toEqual(['天气很好，', '阳光明媚、', '我们去散步']);
+    expect(check('10,000 apples and 3:30 pm', 12)).toEqual(['10,000 ', 'apples and ', '3:30 pm']);
+    expect(check('x'.repeat(25), 10)).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
+    const emoji = check('😀'.repeat(5), 3); // two UTF-16 units each
+    expect(emoji).toEqual(['😀', '😀', '😀', '😀', '😀']);
+  });
+
+  it('keeps 6,000 CJK characters under the piece size', () => {
+    const text = '我们今天去公园散步。天气很好，阳光明媚！'.repeat(300);
+    const pieces = check(text, MAX_CHUNK_CHARS);
+    expect(pieces).toHaveLength(6);
+    for (const p of pieces) expect(p).toMatch(/[。！]$/);
+  });
+});
+
 describe('local tts: supervision', () => {
   it('cancels when the signal aborts mid-synthesis', async () => {
     const controller = new AbortController();
@@ -145,7 +276,7 @@ describe('local tts: supervision', () => {
   });
 
   it('queues calls beyond maxConcurrent, and a queued call can be cancelled', async () => {
-    const single = await createLocalTts({ maxConcurrent: 1 });
+    const single = await createLocalTts({ model, maxConcurrent: 1 });
     const controller = new AbortController();
     const first = single.generate(prompt('first'), opts(), ctx());
     const queued = single.generate(prompt('second'), opts(), ctx({ signal: controller.signal }));
@@ -157,7 +288,7 @@ describe('local tts: supervision', () => {
   });
 
   it('times out a slow synthesis and when the deadline has passed', async () => {
-    const hasty = await createLocalTts({ timeoutMs: 5 });
+    const hasty = await createLocalTts({ model, timeoutMs: 5 });
     expect(await errorCode(hasty.generate(prompt('Hello world'), opts(), ctx()))).toBe('timeout');
     expect(await errorCode(tts.generate(prompt('hi'), opts(), ctx({ deadline: Date.now() - 1 })))).toBe('timeout');
   });
@@ -185,7 +316,8 @@ describe('local tts: supervision', () => {
         catch (err) { if (spec.startsWith('.') && spec.endsWith('.js')) return next(spec.slice(0, -3) + '.ts', context); throw err; }
       } });
       const { createLocalTts, runEspeak } = await import(${JSON.stringify(ttsUrl)});
-      const tts = await createLocalTts();
+      const model = { capability: 'tts', speed: { min: 0.5, max: 2.5 }, max_text_chars: 1000, max_duration_seconds: 60, formats: ['wav'], voices: ['en'], voice_variants: [] };
+      const tts = await createLocalTts({ model });
       const ctx = { signal: new AbortController().signal, progress() {}, logger: { debug() {} }, deadline: Date.now() + 30000 };
       const result = await tts.generate({ text: 'Hello world', attachments: [] }, { format: 'wav', extra: {} }, ctx);
       // Unsanitised on purpose: espeak console.logs a stack trace, i.e. writes to its stdout.
@@ -212,10 +344,10 @@ describe('local tts: supervision', () => {
 });
 
 describe('local provider module', () => {
-  const env = (vars: Record<string, string | undefined>) => ({
+  const env = (vars: Record<string, string | undefined>, models: Record<string, Record<string, unknown>> = packagedModels) => ({
     info: {
       id: 'local', displayName: 'Local', capabilities: ['text' as const, 'tts' as const], defaultModels: { tts: 'espeak-ng', text: 'llama3.2' },
-      credentialModes: [], capabilityKeys: {}, models: {}, priority: 100, featureFlag: 'ENABLE_PROVIDER_LOCAL', enabledByDefault: true, baseUrlEnv: 'LOCAL_BASE_URL',
+      credentialModes: [], capabilityKeys: {}, models, priority: 100, featureFlag: 'ENABLE_PROVIDER_LOCAL', enabledByDefault: true, baseUrlEnv: 'LOCAL_BASE_URL',
     },
     env: vars,
     resolveArtifact: () => Promise.reject(new Error('unused')),
@@ -231,5 +363,16 @@ describe('local provider module', () => {
     const withServer = await local.load(env({ LOCAL_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }));
     expect(withServer.tts).toBeDefined();
     expect(withServer.text).toBeDefined();
+  });
+
+  it('will not load without declared limits, or with limits espeak-ng cannot honour, and says which key is wrong', async () => {
+    await expect(local.load(env({}, {}))).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/no local\.models\.espeak-ng entry/) });
+    const espeak = packagedModels['espeak-ng']!;
+    const broken = async (changes: Record<string, unknown>) => (await local.load(env({}, { 'espeak-ng': { ...espeak, ...changes } })).catch((e: unknown) => e)) as ProviderError;
+    expect(await broken({ speed: { min: 0.5, max: 4 } })).toMatchObject({ code: 'internal', message: expect.stringMatching(/local\.models\.espeak-ng is invalid: speed: espeak-ng speaks 80–450 words a minute/) });
+    expect((await broken({ max_text_chars: 0 })).message).toMatch(/max_text_chars/);
+    expect((await broken({ formats: ['mp3'] })).message).toMatch(/formats\.0/);
+    expect((await broken({ speeed: 1 })).message).toMatch(/speeed/);
+    expect(await broken({ voices: ['en', 'klingon'] })).toMatchObject({ code: 'internal', message: expect.stringMatching(/espeak-ng\.voices names what espeak-ng cannot load: "klingon"/) });
   });
 });

@@ -2,140 +2,48 @@
  * Offline text-to-speech with espeak-ng (the `text2wav` WebAssembly build).
  *
  * Every synthesis runs in its own worker thread (see espeak-worker.ts for why). This
- * module validates and sanitises input, maps TtsOptions to espeak arguments, supervises
- * the worker (abort, timeout, crash) and reads the WAV header for the duration.
+ * module validates input against the limits config/providers.yaml declares (models.ts),
+ * maps TtsOptions to espeak arguments, speaks long text piece by piece (chunks.ts) and
+ * joins the pieces into one WAV, and supervises each worker (abort, timeout, crash).
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CallContext, GenerationResult, Prompt, TtsOptions, TtsService } from '../base.js';
 import { ProviderError, invalidRequest } from '../errors.js';
-import { parseWav } from '../../util/wav.js';
+import { concatWav, parseWav, type WavInfo } from '../../util/wav.js';
+import { hasSpeakableText, splitForSpeech } from './chunks.js';
 import type { EspeakJob, EspeakReply } from './espeak-worker.js';
+import { BASE_WPM, ESPEAK_MODEL, type LocalTtsModel } from './models.js';
+import { declaredVoices, defaultEspeakDataDir, loadVoiceCatalog, resolveVoice, type VoiceCatalog } from './voices.js';
+
+export { ESPEAK_MODEL } from './models.js';
+export { declaredVoices, defaultEspeakDataDir, loadVoiceCatalog, resolveVoice, type VoiceCatalog } from './voices.js';
 
 const PROVIDER_ID = 'local';
-export const ESPEAK_MODEL = 'espeak-ng';
-
-/** espeak-ng's normal rate, words per minute; TtsOptions.speed multiplies it. */
-const BASE_WPM = 175;
-/**
- * Accepted speed multipliers. We reject rather than clamp so the caller learns the
- * request was not honoured; 0.5..2.5 (87..437 wpm) sits inside espeak's 80..450 wpm.
- */
-export const SPEED_RANGE = { min: 0.5, max: 2.5 } as const;
+/** espeak's own argv ranges for the extra options (not advertised limits: extra is provider-specific). */
 const PITCH_RANGE = { min: 0, max: 99 } as const;
 const AMPLITUDE_RANGE = { min: 0, max: 200 } as const;
-/**
- * Longest text accepted. The wasm build crashed on 100k characters in our tests (50k
- * worked). 10k characters of English is ~8 minutes of speech, ~22 MB of WAV; denser
- * scripts (e.g. Chinese) produce several times more.
- */
-export const MAX_TEXT_CHARS = 10_000;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_CONCURRENT = 2;
 /** How much worker output to keep, and to quote in an error message (stack frames dropped). */
 const OUTPUT_KEEP_CHARS = 8_000;
 const OUTPUT_QUOTE_CHARS = 400;
+/** Scripts the default English voice cannot read: it says "Chinese letter" / "Japanese letter" for every character. */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+const CJK_HINT =
+  'The text has Chinese or Japanese characters and no voice or language was given, so the default English voice reads each one ' +
+  'as "Chinese letter" or "Japanese letter"; pass language (cmn for Mandarin, yue for Cantonese, ja for Japanese).';
 
 export interface LocalTtsConfig {
+  /** What espeak-ng accepts, as config/providers.yaml declares it (parseLocalTtsModel). */
+  model: LocalTtsModel;
   /** Directory holding espeak-ng-data; defaults to the one shipped in the text2wav package. */
   dataDir?: string;
-  /** Upper bound for one synthesis, ms; the call's own deadline can shorten it. */
+  /** Upper bound for one call's synthesis (all its pieces), ms; the call's own deadline can shorten it. */
   timeoutMs?: number;
   /** Workers allowed at once; further calls wait their turn (each worker holds a wasm heap). */
   maxConcurrent?: number;
-}
-
-/** The voices espeak-ng can actually load from the data directory. */
-export interface VoiceCatalog {
-  /** Lower-cased name or language code → the name passed to `-v`. */
-  languages: Map<string, string>;
-  /** Lower-cased variant name → file name under voices/!v (used as `voice+variant`). */
-  variants: Map<string, string>;
-}
-
-/** Path of text2wav's bundled espeak-ng-data. */
-export function defaultEspeakDataDir(): string {
-  const pkg = createRequire(import.meta.url).resolve('text2wav/package.json');
-  return path.join(path.dirname(pkg), 'espeak-ng-data');
-}
-
-/**
- * Lists voices from espeak-ng-data: every file under lang/ is a voice named after the file
- * (e.g. `en-US`), and its `language` lines add the codes it answers to (e.g. `en-us`, `en`).
- * MBROLA voices (voices/mb) are left out: they need MBROLA databases text2wav does not ship.
- */
-export async function loadVoiceCatalog(dataDir: string = defaultEspeakDataDir()): Promise<VoiceCatalog> {
-  const languages = new Map<string, string>();
-  const langDir = path.join(dataDir, 'lang');
-  const entries = await readdir(langDir, { recursive: true, withFileTypes: true });
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    languages.set(entry.name.toLowerCase(), entry.name);
-    const content = await readFile(path.join(entry.parentPath, entry.name), 'utf8');
-    for (const match of content.matchAll(/^language\s+(\S+)/gm)) {
-      const code = match[1];
-      if (code !== undefined && !languages.has(code.toLowerCase())) languages.set(code.toLowerCase(), code);
-    }
-  }
-  if (languages.size === 0) throw new Error(`No espeak-ng voices found under ${langDir}.`);
-
-  const variants = new Map<string, string>();
-  for (const entry of await readdir(path.join(dataDir, 'voices', '!v'), { withFileTypes: true })) {
-    if (entry.isFile()) variants.set(entry.name.toLowerCase(), entry.name);
-  }
-  return { languages, variants };
-}
-
-function sample(names: Iterable<string>, preferred: readonly string[], count: number): string {
-  const all = [...new Set(names)];
-  const head = preferred.filter((n) => all.includes(n));
-  const rest = all.filter((n) => !head.includes(n)).sort();
-  return [...head, ...rest].slice(0, count).join(', ') + (all.length > count ? `, … (${all.length} in total)` : '');
-}
-
-function unknownVoice(what: string, catalog: VoiceCatalog): ProviderError {
-  return invalidRequest(
-    `${what} Use an espeak-ng voice such as ${sample(catalog.languages.keys(), ['en', 'en-us', 'en-gb', 'fr', 'de', 'es', 'it', 'pt', 'ru', 'zh', 'ja'], 16)}` +
-      `; optionally add a variant as voice+variant (e.g. en+f3), variants: ${sample(catalog.variants.values(), ['f1', 'f2', 'f3', 'm1', 'm2', 'm3'], 12)}.`,
-    PROVIDER_ID,
-  );
-}
-
-/**
- * Resolves `voice` / `language` to an espeak `-v` value. `voice` wins; `language` is the
- * voice when none is given. A bare variant (`voice: "f3"`) is applied to the language.
- */
-export function resolveVoice(catalog: VoiceCatalog, voice?: string, language?: string): string {
-  const norm = (s: string | undefined): string | undefined => {
-    const t = s?.trim().replace(/_/g, '-');
-    return t ? t : undefined;
-  };
-  const v = norm(voice);
-  const lang = norm(language);
-  const lookupLanguage = (name: string, label: string): string => {
-    const found = catalog.languages.get(name.toLowerCase());
-    if (!found) throw unknownVoice(`Unknown ${label} "${name}".`, catalog);
-    return found;
-  };
-
-  if (!v) return lookupLanguage(lang ?? 'en', 'language');
-
-  const plus = v.indexOf('+');
-  let base = plus === -1 ? v : v.slice(0, plus);
-  let variantName = plus === -1 ? undefined : v.slice(plus + 1);
-  if (variantName === undefined && !catalog.languages.has(base.toLowerCase()) && catalog.variants.has(base.toLowerCase())) {
-    variantName = base;
-    base = '';
-  }
-  const resolvedBase = base ? lookupLanguage(base, 'voice') : lookupLanguage(lang ?? 'en', 'language');
-  if (variantName === undefined) return resolvedBase;
-  const variant = catalog.variants.get(variantName.toLowerCase());
-  if (!variant) throw unknownVoice(`Unknown voice variant "${variantName}".`, catalog);
-  return `${resolvedBase}+${variant}`;
 }
 
 /**
@@ -155,35 +63,60 @@ function numberInRange(value: unknown, name: string, range: { min: number; max: 
   return value;
 }
 
-/** Validates the request and builds the worker job; throws invalid_request on bad input. */
-export function buildJob(prompt: Prompt, options: TtsOptions, catalog: VoiceCatalog): { job: EspeakJob; warnings: string[] } {
+/** What one call speaks: espeak's settings and the text in the pieces it is spoken in. */
+export interface SpeechPlan {
+  /** The job for each piece, less its text. */
+  settings: Omit<EspeakJob, 'text'> & { voice: string };
+  /** The text (NUL removed) in pieces of at most MAX_CHUNK_CHARS, not yet sanitised. */
+  chunks: string[];
+  /** Characters in the text, for progress and messages. */
+  textChars: number;
+}
+
+/**
+ * Validates the request against the model's declared limits and plans the synthesis; throws
+ * invalid_request, naming the limit, on anything outside them. Nothing here runs espeak.
+ */
+export function buildJob(prompt: Prompt, options: TtsOptions, catalog: VoiceCatalog, model: LocalTtsModel): { plan: SpeechPlan; warnings: string[] } {
   if (options.model !== undefined && options.model !== ESPEAK_MODEL) {
     throw invalidRequest(`Unknown model "${options.model}" for local text-to-speech; the only model is ${ESPEAK_MODEL}.`, PROVIDER_ID);
   }
-  if (options.format !== 'wav') {
+  if (!(model.formats as readonly string[]).includes(options.format)) {
     // invalid_request (final) rather than unsupported: the caller asked for a format, and
     // falling back to a paid provider silently would not be what they chose 'local' for.
-    throw invalidRequest(`Local text-to-speech produces WAV only; format "${String(options.format)}" is not available offline. Use format "wav".`, PROVIDER_ID);
+    const formats = model.formats.map((f) => f.toUpperCase()).join(', ');
+    throw invalidRequest(`Local text-to-speech produces ${formats} only; format "${String(options.format)}" is not available offline. Use format "${model.formats[0]}".`, PROVIDER_ID);
   }
   const text = prompt.text.replace(/\0/g, '');
   if (text.trim() === '') throw invalidRequest('Text to speak is empty.', PROVIDER_ID);
-  if (text.length > MAX_TEXT_CHARS) {
-    throw invalidRequest(`Text is ${text.length} characters; local text-to-speech accepts at most ${MAX_TEXT_CHARS}.`, PROVIDER_ID);
+  if (!hasSpeakableText(text)) {
+    throw invalidRequest('Text has nothing to speak: it needs at least one letter or digit (punctuation, symbols and whitespace alone make no speech).', PROVIDER_ID);
+  }
+  if (text.length > model.max_text_chars) {
+    throw invalidRequest(`Text is ${text.length} characters; local accepts at most ${model.max_text_chars} (max_text_chars). Split it across several calls.`, PROVIDER_ID);
+  }
+  // Refused, not clamped, so the caller learns the request was not honoured. The range is local's
+  // own, narrower than the tool's, so the message names whose range it is.
+  if (options.speed !== undefined && !(options.speed >= model.speed.min && options.speed <= model.speed.max)) {
+    throw invalidRequest(
+      `speed ${options.speed} is outside what local accepts (${model.speed.min}–${model.speed.max}); use a speed in that range (1 is normal), ` +
+        'or a provider that takes it (list_providers shows each model\'s limits).',
+      PROVIDER_ID,
+    );
   }
 
-  const job: EspeakJob = { text: sanitizeText(text), voice: resolveVoice(catalog, options.voice, options.language) };
-  if (options.speed !== undefined) {
-    job.speedWpm = Math.round(BASE_WPM * numberInRange(options.speed, 'speed', SPEED_RANGE));
-  }
+  const settings: SpeechPlan['settings'] = { voice: resolveVoice(catalog, options.voice, options.language) };
+  if (options.speed !== undefined) settings.speedWpm = Math.round(BASE_WPM * options.speed);
 
   const warnings: string[] = [];
   for (const [key, value] of Object.entries(options.extra)) {
-    if (key === 'pitch') job.pitch = numberInRange(value, 'extra.pitch', PITCH_RANGE);
-    else if (key === 'amplitude') job.amplitude = numberInRange(value, 'extra.amplitude', AMPLITUDE_RANGE);
+    if (key === 'pitch') settings.pitch = numberInRange(value, 'extra.pitch', PITCH_RANGE);
+    else if (key === 'amplitude') settings.amplitude = numberInRange(value, 'extra.amplitude', AMPLITUDE_RANGE);
     else warnings.push(`Ignored extra option "${key}": local text-to-speech understands pitch and amplitude only.`);
   }
   if (prompt.attachments.length > 0) warnings.push('Attachments are ignored by local text-to-speech.');
-  return { job, warnings };
+  if (!options.voice?.trim() && !options.language?.trim() && CJK.test(text)) warnings.push(CJK_HINT);
+  return { plan: { settings, chunks: splitForSpeech(text), textChars: text.length }, warnings };
 }
 
 /**
@@ -337,32 +270,90 @@ class Gate {
   }
 }
 
-/** The `local` provider's TtsService. Reads the voice list once, here. */
-export async function createLocalTts(config: LocalTtsConfig = {}): Promise<TtsService> {
-  const catalog = await loadVoiceCatalog(config.dataDir ?? defaultEspeakDataDir());
+function readWav(bytes: Uint8Array, what: string): WavInfo {
+  try {
+    return parseWav(bytes);
+  } catch (err) {
+    throw new ProviderError({ code: 'internal', message: `espeak-ng returned unreadable audio${what}: ${(err as Error).message}`, providerId: PROVIDER_ID, cause: err });
+  }
+}
+
+const minutes = (seconds: number): string => (seconds % 60 === 0 ? ` (${seconds / 60} minutes)` : '');
+
+/**
+ * Speaks the plan's pieces one after another (each in its own worker) and joins their audio.
+ * Stops, with invalid_request, as soon as the speech passes max_duration_seconds: the caller
+ * can shorten the text, and nothing past the limit is synthesised or held in memory.
+ */
+async function speak(plan: SpeechPlan, model: LocalTtsModel, until: number, budgetMs: number, ctx: CallContext, hint: string | undefined): Promise<{ wav: Uint8Array; info: WavInfo }> {
+  const parts: Uint8Array[] = [];
+  let seconds = 0;
+  let done = 0;
+  for (const [i, chunk] of plan.chunks.entries()) {
+    // A piece of bare punctuation between two full ones would only add a blip of silence.
+    if (hasSpeakableText(chunk)) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await runEspeak({ ...plan.settings, text: sanitizeText(chunk) }, { signal: ctx.signal, timeoutMs: until - Date.now() });
+      } catch (err) {
+        if (err instanceof ProviderError && err.code === 'timeout' && plan.chunks.length > 1) {
+          throw new ProviderError({
+            code: 'timeout',
+            providerId: PROVIDER_ID,
+            message: `Speech synthesis did not finish within ${budgetMs} ms or the call's deadline: ${done} of ${plan.textChars} characters were spoken.`,
+            cause: err,
+          });
+        }
+        throw err;
+      }
+      seconds += readWav(bytes, plan.chunks.length > 1 ? ` for piece ${i + 1} of ${plan.chunks.length}` : '').durationSeconds;
+      parts.push(bytes);
+    }
+    done += chunk.length;
+    if (seconds > model.max_duration_seconds) {
+      throw invalidRequest(
+        `The speech would be too long: local makes at most ${model.max_duration_seconds} s${minutes(model.max_duration_seconds)} of speech per call ` +
+          `(max_duration_seconds), and the first ${done} of ${plan.textChars} characters already took ${Math.round(seconds)} s. ` +
+          `Shorten the text or split it across several calls.${hint ? ` ${hint}` : ''}`,
+        PROVIDER_ID,
+      );
+    }
+    if (plan.chunks.length > 1) ctx.progress({ fraction: done / plan.textChars, message: `spoke ${done} of ${plan.textChars} characters` });
+  }
+  try {
+    return concatWav(parts);
+  } catch (err) {
+    throw new ProviderError({ code: 'internal', message: `Could not join espeak-ng's audio: ${(err as Error).message}`, providerId: PROVIDER_ID, cause: err });
+  }
+}
+
+/** The `local` provider's TtsService. Reads the voice list once, here, and checks the declared voices against it. */
+export async function createLocalTts(config: LocalTtsConfig): Promise<TtsService> {
+  const { model } = config;
+  const voices = declaredVoices(await loadVoiceCatalog(config.dataDir ?? defaultEspeakDataDir()), model);
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const gate = new Gate(Math.max(1, config.maxConcurrent ?? DEFAULT_MAX_CONCURRENT));
 
   return {
     async generate(prompt: Prompt, options: TtsOptions, ctx: CallContext): Promise<GenerationResult> {
-      const { job, warnings } = buildJob(prompt, options, catalog);
+      const { plan, warnings } = buildJob(prompt, options, voices, model);
       if (ctx.signal.aborted) throw cancelled();
-      const wav = await gate.run(ctx.signal, () =>
-        runEspeak(job, { signal: ctx.signal, timeoutMs: Math.min(timeoutMs, ctx.deadline - Date.now()) }),
-      );
-
-      let durationSeconds: number;
-      try {
-        durationSeconds = parseWav(wav).durationSeconds;
-      } catch (err) {
-        throw new ProviderError({ code: 'internal', message: `espeak-ng returned unreadable audio: ${(err as Error).message}`, providerId: PROVIDER_ID, cause: err });
-      }
-      ctx.logger.debug({ voice: job.voice, bytes: wav.byteLength, durationSeconds }, 'local tts done');
+      // One slot for the whole call: its pieces run one after another, never beside each other.
+      const { wav, info } = await gate.run(ctx.signal, () => {
+        const until = Math.min(Date.now() + timeoutMs, ctx.deadline);
+        return speak(plan, model, until, timeoutMs, ctx, warnings.includes(CJK_HINT) ? CJK_HINT : undefined);
+      });
+      const { durationSeconds } = info;
+      ctx.logger.debug({ voice: plan.settings.voice, bytes: wav.byteLength, durationSeconds, pieces: plan.chunks.length }, 'local tts done');
       return {
         model: ESPEAK_MODEL,
         artifacts: [{ source: { kind: 'bytes', data: wav }, mimeType: 'audio/wav', durationSeconds }],
         ...(warnings.length > 0 ? { warnings } : {}),
-        providerMetadata: { voice: job.voice, ...(job.speedWpm !== undefined ? { wordsPerMinute: job.speedWpm } : {}) },
+        providerMetadata: {
+          voice: plan.settings.voice,
+          ...(plan.settings.speedWpm !== undefined ? { wordsPerMinute: plan.settings.speedWpm } : {}),
+          ...(plan.chunks.length > 1 ? { pieces: plan.chunks.length } : {}),
+        },
       };
     },
   };
