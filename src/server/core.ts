@@ -56,7 +56,7 @@ export function createCore(opts: CoreOptions = {}): Core {
   const pricing = new Pricing(config.prices, (id, model) => modelLimits(config.providers.find((p) => p.id === id)?.models[model]));
   const registry = new Registry(config.providers, opts.modules ?? PROVIDER_MODULES, config.env, config.defaults, adapterEnv, pricing);
   const runner = new Runner(registry, config.retry);
-  const jobs = new Jobs({ store: lazySqliteJobStore(config.jobDbPath), runner, artifacts: store, logger, jobTimeoutMs: config.callTimeoutMs, leaseMs: config.jobLeaseMs });
+  const jobs = new Jobs({ store: lazySqliteJobStore(config.jobDbPath), runner, artifacts: store, logger, jobTimeoutMs: config.callTimeoutMs, leaseMs: config.jobLeaseMs, dailyBudgetUsd: config.dailyBudgetUsd });
   const stopping = new AbortController();
   return {
     config,
