@@ -3,7 +3,9 @@
  * so a failure is counted once, here. It also drives long-running jobs (start, poll, cancel),
  * and there it draws one line: retries and fallback happen only until a provider has
  * accepted a start. After that the job is paid for, so a failure is retried as a poll until
- * the deadline, never as a second start and never on another provider.
+ * the deadline, never as a second start and never on another provider. Before a provider is
+ * asked at all, its estimated cost is checked against the call's cap and the daily budget
+ * (cost-guard.ts): a refusal moves on to the next candidate, or ends the call, with nothing sent.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import {
