@@ -75,8 +75,8 @@ function print(result: CallToolResult): number {
   const s = result.structuredContent as
     | { provider?: string; model?: string; text?: string; artifacts?: { uri: string; path?: string; mimeType: string; size: number }[]; warnings?: string[]; telemetry?: { latencyMs: number; attempts: number } }
     | undefined;
-  if (!s || !('provider' in s)) {
-    // list_providers and other non-generation tools: print their text.
+  if (!s || !('provider' in s) || 'estimate' in s) {
+    // list_providers and other non-generation tools, and estimates: print their text.
     for (const c of result.content) if (c.type === 'text') process.stdout.write(`${c.text}\n`);
     return 0;
   }

@@ -1,22 +1,36 @@
 /**
  * `mcp-providers doctor`: each provider's state in the terminal, one block per provider, wrapped
- * to 100 columns (long credential hints wrap instead of widening a table); `--json` prints the
- * same facts for scripts. Names variables, never values.
+ * to 100 columns (long credential hints wrap instead of widening a table), then what calls have
+ * cost (from the job store, when there is one); `--json` prints the same facts for scripts. Names
+ * variables, never values.
  */
 import { describeRetention } from '../artifacts/retention.js';
+import { existsSync } from 'node:fs';
+import type { SpendReport } from '../jobs/jobs.js';
 import type { ServerConfig } from '../registry/config.js';
+import { formatUsd } from '../registry/prices.js';
 import type { ProviderStatus } from '../registry/registry.js';
 import { createCore } from '../server/core.js';
+import { providerSpend, spendLine } from '../tools/list-providers.js';
 
 const WIDTH = 100;
 
-export function runDoctor(config: ServerConfig, opts: { json?: boolean } = {}): number {
+export async function runDoctor(config: ServerConfig, opts: { json?: boolean } = {}): Promise<number> {
   // Status reads only metadata and the environment: no adapter (and no SDK) loads.
-  const { registry } = createCore({ config });
+  const { registry, jobs } = createCore({ config });
   const providers = registry.list();
   const usable = providers.filter((p) => p.usable).length;
+  // An existing job store is read; doctor never creates one.
+  const report: SpendReport = existsSync(config.jobDbPath) ? await jobs.spend() : { today: [], last30Days: [], todayUsd: 0, last30DaysUsd: 0 };
+  const spend = {
+    todayUsd: report.todayUsd,
+    last30DaysUsd: report.last30DaysUsd,
+    ...(config.dailyBudgetUsd !== undefined ? { dailyBudgetUsd: config.dailyBudgetUsd } : {}),
+    ...(config.maxCostUsd !== undefined ? { maxCostUsd: config.maxCostUsd } : {}),
+    providers: Object.fromEntries(providers.map((p) => [p.id, providerSpend(report, p.id)] as const).filter(([, s]) => s.last30DaysUsd > 0 || s.unknownCostCalls > 0)),
+  };
   if (opts.json) {
-    const out = { providers, usable, configuration: config.configFiles, artifactDir: config.artifactDir };
+    const out = { providers, usable, spend, configuration: config.configFiles, artifactDir: config.artifactDir };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
@@ -24,6 +38,10 @@ export function runDoctor(config: ServerConfig, opts: { json?: boolean } = {}): 
   // A path gets a line of its own, so it wraps only when it alone is over 100 columns.
   lines.push('Configuration read from:', ...config.configFiles.flatMap((f) => wrap(f, '  ')), 'Artifacts are stored in:', ...wrap(config.artifactDir, '  '));
   lines.push(...wrap(`${describeRetention(config.artifactMaxAgeDays, config.artifactMaxBytes)}, the last hour's are always kept`, '  '));
+  lines.push(...wrap(spendLine(spend), ''));
+  for (const [id, s] of Object.entries(spend.providers)) {
+    lines.push(...wrap(`${id}: today ${formatUsd(s.todayUsd)}, last 30 days ${formatUsd(s.last30DaysUsd)}${s.unknownCostCalls ? `, ${s.unknownCostCalls} calls of unknown cost` : ''}`, '  '));
+  }
   lines.push(`${usable} of ${providers.length} providers usable.`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -8,6 +8,7 @@ import type { SavedFile, SavePlan } from '../artifacts/save-to.js';
 import type { ArtifactRecord } from '../artifacts/store.js';
 import type { Capability, JsonObject, Operation, ProviderTelemetry, Usage } from '../providers/base.js';
 import type { ErrorCode } from '../providers/errors.js';
+import type { CostFacts } from '../registry/cost.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -45,6 +46,17 @@ export interface ProviderJob {
   attempts: number;
   fallbackFrom?: string[];
   warnings?: string[];
+  /** What the request asked for as far as price goes, so the finished job is priced like the one started. */
+  costFacts?: CostFacts;
+}
+
+/** The estimate of the provider the job was admitted to, recorded before it was asked. */
+export interface JobCostEstimate {
+  providerId: string;
+  model: string;
+  /** Upper bound in USD; absent when it could not be bounded. */
+  costUsd?: number;
+  summary: string;
 }
 
 export interface JobRecord {
@@ -70,6 +82,8 @@ export interface JobRecord {
   error?: JobError;
   /** True when cancel_job reached the provider's own cancel; false when the provider has none. */
   providerCancelled?: boolean;
+  /** Set when a provider passed the cost checks, before it was asked. */
+  costEstimate?: JobCostEstimate;
   /** ISO 8601. */
   createdAt: string;
   updatedAt: string;
@@ -91,4 +105,34 @@ export function isJobId(id: string): boolean {
 /** The key sent to providers that take one on starts: the same on every attempt of one job. */
 export function idempotencyKeyFor(jobId: string): string {
   return `mcp-providers-${jobId}`;
+}
+
+/**
+ * What a job counts towards the day's spend, in USD; null when that is not known. A finished job
+ * counts its cost; one still running counts its estimate (so concurrent calls see each other); a
+ * cancelled job whose provider could not be told counts its estimate too (it is still billed there);
+ * a failed or properly cancelled one counts nothing. Every store keeps this figure beside the record.
+ */
+export function spendOf(job: JobRecord): number | null {
+  switch (job.state) {
+    case 'succeeded':
+      return job.result?.usage?.costUsd ?? null;
+    case 'queued':
+    case 'running':
+      return job.costEstimate ? (job.costEstimate.costUsd ?? null) : 0;
+    case 'cancelled':
+      return job.providerJob && job.providerCancelled === false ? (job.costEstimate?.costUsd ?? null) : 0;
+    default:
+      return 0;
+  }
+}
+
+/** Spend of one provider over a period, from the job store. */
+export interface SpendRow {
+  provider: string;
+  costUsd: number;
+  /** Calls that counted, succeeded or still running. */
+  calls: number;
+  /** Of those, the ones whose cost is not known. */
+  unknownCostCalls: number;
 }

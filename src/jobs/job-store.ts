@@ -4,7 +4,7 @@
  * running job carries a lease: the process holding it polls the provider, renews it while it
  * lives, and any other process takes the job over once the lease has run out.
  */
-import type { JobRecord, JobState } from './job-record.js';
+import type { JobRecord, JobState, SpendRow } from './job-record.js';
 
 export interface Lease {
   /** The process that holds it (see `processOwner`). */
@@ -30,5 +30,7 @@ export interface JobStore {
   releaseLease(id: string, owner: string): Promise<void>;
   /** Unfinished jobs whose lease is free, expired, or held by an owner `deadOwner` says is gone. */
   orphans(now: number, deadOwner: (owner: string) => boolean): Promise<JobRecord[]>;
+  /** Spend per provider (`spendOf` of each job) of the jobs created at or after `since` (ISO 8601), `excludeId` left out. */
+  spend(since: string, excludeId?: string): Promise<SpendRow[]>;
   close(): Promise<void>;
 }

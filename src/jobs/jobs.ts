@@ -16,7 +16,8 @@ import type { PlanRequest } from '../registry/registry.js';
 import type { Runner, RunHooks, RunOutcome, StartedJob } from '../registry/runner.js';
 import { redactSecrets, type Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
-import { idempotencyKeyFor, isJobId, isTerminal, newJobId, type JobError, type JobRecord, type JobResult, type JobState } from './job-record.js';
+import { roundUsd } from '../registry/prices.js';
+import { idempotencyKeyFor, isJobId, isTerminal, newJobId, type JobError, type JobRecord, type JobResult, type JobState, type SpendRow } from './job-record.js';
 import type { JobStore } from './job-store.js';
 
 export interface JobRequest<C extends Capability> {
@@ -40,6 +41,16 @@ export interface JobsOptions {
   jobTimeoutMs: number;
   /** A lease lasts this long and is renewed at a third of it; a dead holder's jobs move on after it. */
   leaseMs: number;
+  /** MCP_PROVIDERS_DAILY_BUDGET_USD: paid calls are refused once today's spend (UTC) would pass it. */
+  dailyBudgetUsd?: number;
+}
+
+/** Spend per provider today (UTC) and over the last 30 days (today included), from the job store. */
+export interface SpendReport {
+  today: SpendRow[];
+  last30Days: SpendRow[];
+  todayUsd: number;
+  last30DaysUsd: number;
 }
 
 /** What a waiting caller hears between polls of the store. */
@@ -130,6 +141,18 @@ export class Jobs {
     return job;
   }
 
+  /** Spend per provider: today (UTC) and the last 30 days, today included. */
+  async spend(now = new Date()): Promise<SpendReport> {
+    const [today, last30Days] = await Promise.all([this.opts.store.spend(utcDay(now, 0)), this.opts.store.spend(utcDay(now, 29))]);
+    const total = (rows: SpendRow[]) => roundUsd(rows.reduce((a, r) => a + r.costUsd, 0));
+    return { today, last30Days, todayUsd: total(today), last30DaysUsd: total(last30Days) };
+  }
+
+  /** What today's jobs (UTC) count towards the budget, the job `excludeId` left out. */
+  async spentToday(excludeId?: string): Promise<number> {
+    return roundUsd((await this.opts.store.spend(utcDay(new Date(), 0), excludeId)).reduce((a, r) => a + r.costUsd, 0));
+  }
+
   get(id: string): Promise<JobRecord | undefined> {
     return isJobId(id) ? this.opts.store.get(id) : Promise.resolve(undefined);
   }
@@ -209,6 +232,11 @@ export class Jobs {
           await this.#change(job.id, (cur) => ({ ...cur, provider: started.providerId, model: started.model, providerJob: stored(started) }));
         },
         isCancelled: async () => (await this.opts.store.get(job.id))?.state === 'cancelled',
+        budget: async () => (this.opts.dailyBudgetUsd === undefined ? undefined : { limitUsd: this.opts.dailyBudgetUsd, spentTodayUsd: await this.spentToday(job.id) }),
+        onAdmitted: async ({ providerId, model, estimate }) => {
+          const costEstimate = { providerId, model, summary: estimate.summary, ...(estimate.costUsd !== undefined ? { costUsd: estimate.costUsd } : {}) };
+          await this.#change(job.id, (cur) => ({ ...cur, provider: providerId, model, costEstimate }));
+        },
       };
       const outcome = withoutSecrets(await body(ctx, hooks));
       // A finished provider job's outputs are fetched again from its stored operation (polled once more), never paid for again.
@@ -417,7 +445,13 @@ function stored(started: StartedJob): JobRecord['providerJob'] {
     attempts: started.attempts,
     ...(started.fallbackFrom ? { fallbackFrom: started.fallbackFrom } : {}),
     ...(started.warnings ? { warnings: started.warnings } : {}),
+    ...(started.costFacts ? { costFacts: started.costFacts } : {}),
   };
+}
+
+/** Midnight UTC, `daysBack` days before `now`'s day, as ISO 8601 (job ids and `createdAt` sort with it). */
+function utcDay(now: Date, daysBack: number): string {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - daysBack)).toISOString();
 }
 
 /**

@@ -3,11 +3,12 @@
  * `node:sqlite` (no native addon to build). WAL mode lets several processes read while one
  * writes; every change is one transaction, so a crash at any instant leaves either the old
  * record or the new one. The full record is one JSON column; the columns beside it exist only
- * to find jobs by state and lease.
+ * to find jobs by state and lease, and to sum spend (`provider`, `spend_usd`: `spendOf` the record,
+ * kept on every write).
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { openDatabase, transaction } from '../util/sqlite.js';
-import { isTerminal, type JobRecord, type JobState } from './job-record.js';
+import { isTerminal, spendOf, type JobRecord, type JobState, type SpendRow } from './job-record.js';
 import type { JobStore, Lease } from './job-store.js';
 
 interface Row {
@@ -18,7 +19,7 @@ interface Row {
 
 export class SqliteJobStore implements JobStore {
   readonly #db: DatabaseSync;
-  readonly #statements: Record<'insert' | 'get' | 'replace' | 'list' | 'listState' | 'unfinished' | 'setLease' | 'clearLease', StatementSync>;
+  readonly #statements: Record<'insert' | 'get' | 'replace' | 'list' | 'listState' | 'unfinished' | 'setLease' | 'clearLease' | 'spend', StatementSync>;
 
   /** Opens (or creates) the file; `util/sqlite.ts` loads `node:sqlite` and sets WAL, FULL sync and the busy wait. */
   constructor(path: string) {
@@ -32,20 +33,50 @@ export class SqliteJobStore implements JobStore {
       record TEXT NOT NULL
     ) STRICT`);
     this.#db.exec('CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created_at)');
+    this.#addSpendColumns();
     this.#statements = {
-      insert: this.#db.prepare('INSERT INTO jobs (id, state, created_at, record) VALUES (?, ?, ?, ?)'),
+      insert: this.#db.prepare('INSERT INTO jobs (id, state, created_at, record, provider, spend_usd) VALUES (?, ?, ?, ?, ?, ?)'),
       get: this.#db.prepare('SELECT record, lease_owner, lease_until FROM jobs WHERE id = ?'),
-      replace: this.#db.prepare('UPDATE jobs SET state = ?, record = ? WHERE id = ?'),
+      replace: this.#db.prepare('UPDATE jobs SET state = ?, record = ?, provider = ?, spend_usd = ? WHERE id = ?'),
       list: this.#db.prepare('SELECT record FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?'),
       listState: this.#db.prepare('SELECT record FROM jobs WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
       unfinished: this.#db.prepare("SELECT record, lease_owner, lease_until FROM jobs WHERE state IN ('queued', 'running')"),
       setLease: this.#db.prepare('UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?'),
       clearLease: this.#db.prepare('UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?'),
+      spend: this.#db.prepare(`SELECT provider, COALESCE(SUM(spend_usd), 0) AS costUsd,
+          SUM(CASE WHEN state IN ('succeeded', 'queued', 'running') OR spend_usd IS NULL OR spend_usd > 0 THEN 1 ELSE 0 END) AS calls,
+          SUM(CASE WHEN spend_usd IS NULL THEN 1 ELSE 0 END) AS unknownCostCalls
+        FROM jobs WHERE created_at >= ? AND id != ? AND provider IS NOT NULL GROUP BY provider ORDER BY provider`),
     };
   }
 
+  /**
+   * `provider` and `spend_usd` came with cost tracking: a database made before gets them here,
+   * filled from its records. Several processes may open it at once; a column another one just
+   * added is no error.
+   */
+  #addSpendColumns(): void {
+    const columns = (this.#db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name);
+    if (columns.includes('spend_usd')) return;
+    try {
+      transaction(this.#db, () => {
+        this.#db.exec('ALTER TABLE jobs ADD COLUMN provider TEXT');
+        this.#db.exec('ALTER TABLE jobs ADD COLUMN spend_usd REAL');
+        const rows = this.#db.prepare('SELECT id, record FROM jobs').all() as { id: string; record: string }[];
+        const fill = this.#db.prepare('UPDATE jobs SET provider = ?, spend_usd = ? WHERE id = ?');
+        for (const row of rows) {
+          const job = JSON.parse(row.record) as JobRecord;
+          fill.run(job.provider ?? null, spendOf(job), row.id);
+        }
+      });
+    } catch (err) {
+      if (!/duplicate column/i.test((err as Error).message)) throw err;
+    }
+    this.#db.exec('CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at)');
+  }
+
   async create(job: JobRecord): Promise<void> {
-    this.#statements.insert.run(job.id, job.state, job.createdAt, JSON.stringify(job));
+    this.#statements.insert.run(job.id, job.state, job.createdAt, JSON.stringify(job), job.provider ?? null, spendOf(job));
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -59,7 +90,7 @@ export class SqliteJobStore implements JobStore {
       if (!row) return undefined;
       const current = JSON.parse(row.record) as JobRecord;
       const next = change(current);
-      if (next !== current) this.#statements.replace.run(next.state, JSON.stringify(next), id);
+      if (next !== current) this.#statements.replace.run(next.state, JSON.stringify(next), next.provider ?? null, spendOf(next), id);
       return next;
     });
   }
@@ -88,6 +119,10 @@ export class SqliteJobStore implements JobStore {
     return rows.filter((r) => !r.lease_owner || r.lease_until < now || deadOwner(r.lease_owner)).map((r) => JSON.parse(r.record) as JobRecord);
   }
 
+  async spend(since: string, excludeId = ''): Promise<SpendRow[]> {
+    return (this.#statements.spend.all(since, excludeId) as unknown as SpendRow[]).map((r) => ({ ...r, costUsd: Number(r.costUsd), calls: Number(r.calls), unknownCostCalls: Number(r.unknownCostCalls) }));
+  }
+
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }
@@ -108,6 +143,7 @@ export function lazySqliteJobStore(path: string): JobStore {
     acquireLease: (id, lease, opts) => open().acquireLease(id, lease, opts),
     releaseLease: (id, owner) => open().releaseLease(id, owner),
     orphans: (now, deadOwner) => open().orphans(now, deadOwner),
+    spend: (since, excludeId) => open().spend(since, excludeId),
     close: async () => store?.close(),
   };
 }

@@ -139,10 +139,20 @@ export interface GeneratedArtifact {
   durationSeconds?: number;
 }
 
+/**
+ * Where a cost figure comes from: `provider`, the provider's own (OpenRouter's `usage.cost`, or
+ * Replicate's billed compute seconds × the hardware's price); `price-table`, what was made × the
+ * price in config/providers.yaml; `unknown`, neither (no price for the model).
+ */
+export type CostSource = 'provider' | 'price-table' | 'unknown';
+
 export interface Usage {
   inputTokens?: number;
   outputTokens?: number;
+  /** USD, when it can be known. */
   costUsd?: number;
+  /** Set by the runner on every result. */
+  costSource?: CostSource;
 }
 
 /** Telemetry the runner fills in for every call. */

@@ -13,7 +13,11 @@ export type ErrorCode =
   | 'timeout'
   | 'cancelled'
   | 'unsupported'
-  | 'internal';
+  | 'internal'
+  /** The call's estimate is above its cap (max_cost_usd, or MCP_PROVIDERS_MAX_COST_USD); refused before anything was sent. */
+  | 'over_cap'
+  /** Today's spend (UTC) plus the call's estimate would pass MCP_PROVIDERS_DAILY_BUDGET_USD; refused before anything was sent. */
+  | 'over_budget';
 
 /** Codes worth trying again (same provider after backoff, then the next one). */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['rate_limited', 'unavailable', 'timeout']);

@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_BYTES, parseByteSize } from '../artifacts/retention.js';
 import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
 import { ALLOW_HOSTS_ENV, parseAllowHosts } from '../util/guarded-fetch.js';
+import { PricesSchema, type PriceBook } from './prices.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -102,6 +103,12 @@ export interface ServerConfig {
   maxMessageBytes: number;
   /** The provider configuration files read, in order: the packaged one (dist/providers.json or config/providers.yaml), then MCP_PROVIDERS_CONFIG if set. */
   configFiles: string[];
+  /** Per provider, the prices of its models (`prices:` in providers.yaml), and whether it is free (local). */
+  prices: PriceBook;
+  /** MCP_PROVIDERS_MAX_COST_USD: the cap per call when the call gives no max_cost_usd; unset, no cap. */
+  maxCostUsd?: number;
+  /** MCP_PROVIDERS_DAILY_BUDGET_USD: new paid calls are refused once today's spend (UTC) would pass it. */
+  dailyBudgetUsd?: number;
   /** The raw environment, handed to adapters (which never read process.env themselves). */
   env: Env;
 }
@@ -124,6 +131,10 @@ const ProviderYamlSchema = z.object({
   capability_credentials: z.partialRecord(CapabilitySchema, KeysSchema).optional(),
   default_models: z.partialRecord(CapabilitySchema, z.string()),
   models: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /** Prices per model id (registry/prices.ts): each with its source page and the day it was read. */
+  prices: PricesSchema.optional(),
+  /** Everything this provider does runs on this machine and costs nothing (local). */
+  free: z.boolean().optional(),
 });
 const ProvidersYamlSchema = z.object({ providers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), ProviderYamlSchema) });
 
@@ -186,6 +197,10 @@ function readPackagedDocument(yamlFile: URL | string, jsonFile: URL | string): {
 }
 
 export const USER_CONFIG_ENV = 'MCP_PROVIDERS_CONFIG';
+/** The cap per call when a call gives no max_cost_usd, USD. */
+export const MAX_COST_ENV = 'MCP_PROVIDERS_MAX_COST_USD';
+/** New paid calls are refused once today's spend (UTC) would pass it, USD. */
+export const DAILY_BUDGET_ENV = 'MCP_PROVIDERS_DAILY_BUDGET_USD';
 
 /**
  * The provider document in effect: the packaged one, with the user's MCP_PROVIDERS_CONFIG file
@@ -325,6 +340,20 @@ export function parseDefaults(json: string | undefined): Partial<Record<Capabili
   return result.data;
 }
 
+/** Prices per provider, from the validated document. */
+export function priceBook(document: ProvidersDocument): PriceBook {
+  return Object.fromEntries(Object.entries(document.providers).map(([id, p]) => [id, { free: p.free ?? false, models: p.prices ?? {} }]));
+}
+
+/** An amount in US dollars, 0 or more; unset or empty: undefined. */
+function usdFromEnv(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be an amount in US dollars, 0 or more (e.g. 1.50), got "${raw}"`);
+  return n;
+}
+
 function intFromEnv(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -408,6 +437,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     drainMs: intFromEnv(env, 'MCP_PROVIDERS_DRAIN_MS', 10_000),
     maxMessageBytes: intFromEnv(env, 'MCP_PROVIDERS_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1024),
     configFiles,
+    prices: priceBook(document),
+    maxCostUsd: usdFromEnv(env, MAX_COST_ENV),
+    dailyBudgetUsd: usdFromEnv(env, DAILY_BUDGET_ENV),
     env,
   };
 }

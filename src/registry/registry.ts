@@ -5,6 +5,7 @@
 import type { AdapterEnv, Capability, ProviderAdapter, ProviderInfo, ProviderModule, Requirement } from '../providers/base.js';
 import { invalidRequest, ProviderError } from '../providers/errors.js';
 import type { DefaultChoice, Env } from './config.js';
+import { Pricing } from './cost.js';
 import { anyVariableSet, credentialStatus, unmet } from './credentials.js';
 
 /** What `list_providers` and `doctor` show for one provider. Never holds a secret value. */
@@ -34,6 +35,8 @@ export interface PlanRequest {
   model?: string;
   /** Try the next usable provider when one fails with a retryable error. */
   fallback: boolean;
+  /** The cap on this call's estimated cost in USD (max_cost_usd, else MCP_PROVIDERS_MAX_COST_USD); undefined: none. */
+  maxCostUsd?: number;
 }
 
 /** One provider the runner will try, with the model it should use. */
@@ -55,6 +58,8 @@ export class Registry {
     private readonly env: Env,
     private readonly defaults: Partial<Record<Capability, DefaultChoice>>,
     private readonly adapterEnv: (info: ProviderInfo) => AdapterEnv,
+    /** The price table (config/providers.yaml `prices:`); empty: every cost unknown. */
+    readonly pricing: Pricing = new Pricing(),
   ) {}
 
   get(id: string): ProviderInfo | undefined {

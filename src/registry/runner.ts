@@ -3,7 +3,9 @@
  * so a failure is counted once, here. It also drives long-running jobs (start, poll, cancel),
  * and there it draws one line: retries and fallback happen only until a provider has
  * accepted a start. After that the job is paid for, so a failure is retried as a poll until
- * the deadline, never as a second start and never on another provider.
+ * the deadline, never as a second start and never on another provider. Before a provider is
+ * asked at all, its estimated cost is checked against the call's cap and the daily budget
+ * (cost-guard.ts): a refusal moves on to the next candidate, or ends the call, with nothing sent.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import {
@@ -21,6 +23,8 @@ import {
 import { ProviderError, toProviderError } from '../providers/errors.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import type { RetryPolicy } from './config.js';
+import { costFacts, type CostEstimate, type CostFacts } from './cost.js';
+import { costRefusal, unknownCostNote, type BudgetState } from './cost-guard.js';
 import type { Candidate, PlanRequest, Registry } from './registry.js';
 
 export interface RunOutcome {
@@ -43,6 +47,8 @@ export interface StartedJob {
   attempts: number;
   fallbackFrom?: string[];
   warnings?: string[];
+  /** What the request asked for, as far as price goes: the finished job is priced from it. */
+  costFacts?: CostFacts;
 }
 
 export interface RunHooks {
@@ -53,6 +59,10 @@ export interface RunHooks {
   onStarted?(job: StartedJob): Promise<void>;
   /** Asked before every poll; true when the job was cancelled elsewhere (another process, cancel_job). */
   isCancelled?(): Promise<boolean>;
+  /** The daily budget and today's spend so far, asked before each provider is tried; undefined: no budget. */
+  budget?(): Promise<BudgetState | undefined>;
+  /** A provider passed the cost checks and is about to be asked: the job layer records the estimate (today's spend counts it until the cost is known). */
+  onAdmitted?(admitted: { providerId: string; model: string; estimate: CostEstimate }): Promise<void>;
 }
 
 type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -88,9 +98,21 @@ export class Runner {
     const candidates = this.withoutCooledDown(this.registry.plan(capability, planRequest), planRequest.provider);
     const failures: { id: string; error: ProviderError; attempts: number }[] = [];
     let attempts = 0;
+    const facts = costFacts(capability, prompt, options);
+    // Providers refused on cost, said in the result (or the error) of this call.
+    const refusals: ProviderError[] = [];
+    const skipped: string[] = [];
 
     for (const candidate of candidates) {
       const id = candidate.info.id;
+      // Before anything is sent: this provider's estimate against the cap and the budget.
+      const admission = await this.admit(capability, candidate, facts, planRequest, hooks);
+      if (admission instanceof ProviderError) {
+        refusals.push(admission);
+        skipped.push(`Skipped ${id}: ${admission.message}`);
+        continue;
+      }
+      const notes = [...skipped, ...admission];
       for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
         this.checkLive(ctx, id, () => failures.length ? exhausted(capability, failures) : undefined);
         attempts++;
@@ -102,9 +124,9 @@ export class Runner {
             const { operation } = await this.limited(id, () => service.start(prompt, opts, ctx));
             long = { service, operation };
           } else {
-            const result = await this.limited(id, () => service.generate(prompt, opts, ctx));
+            const result = this.registry.pricing.withCost(capability, id, candidate.model, facts, await this.limited(id, () => service.generate(prompt, opts, ctx)));
             this.recordSuccess(id);
-            const warned = withFallbackWarning(result, candidate, failures, planRequest, options.extra, this.registry.ids());
+            const warned = withNotes(withFallbackWarning(result, candidate, failures, planRequest, options.extra, this.registry.ids()), notes);
             return outcome(warned, candidate, started, attempts, failures);
           }
         } catch (err) {
@@ -137,21 +159,40 @@ export class Runner {
           startedAt: started,
           attempts,
           ...(failures.length ? { fallbackFrom: failures.map((f) => f.id) } : {}),
-          ...fallbackWarnings(candidate, failures, planRequest, options.extra, this.registry.ids()),
+          ...withNotes(fallbackWarnings(candidate, failures, planRequest, options.extra, this.registry.ids()), notes),
+          costFacts: facts,
         };
         ctx.logger.debug({ provider: id, operation: long.operation }, 'long-running job accepted');
         await hooks.onStarted?.(job);
-        return this.poll(long.service, job, ctx, hooks, candidate.modelSource);
+        return this.poll(capability, long.service, job, ctx, hooks, candidate.modelSource);
       }
     }
-    throw exhausted(capability, failures);
+    // Nothing was paid for: every provider was refused on cost, or failed (and any left were refused).
+    if (!failures.length && refusals.length) throw refusals[0]!;
+    const error = exhausted(capability, failures);
+    throw refusals.length ? withMessage(error, `${error.message} ${skipped.join(' ')}`) : error;
+  }
+
+  /** What the call would cost on each provider it would try, in order; nothing is sent. */
+  estimate<C extends Capability>(capability: C, prompt: Prompt, options: OptionsByCapability[C], planRequest: PlanRequest): CostEstimate[] {
+    const facts = costFacts(capability, prompt, options);
+    return this.withoutCooledDown(this.registry.plan(capability, planRequest), planRequest.provider).map((c) => this.registry.pricing.estimate(capability, c.info.id, c.model, facts));
+  }
+
+  /** The cap and the budget for one candidate: a refusal, or the notes for its result once the job layer has the estimate. */
+  private async admit(capability: Capability, candidate: Candidate, facts: CostFacts, planRequest: PlanRequest, hooks: RunHooks): Promise<ProviderError | string[]> {
+    const estimate = this.registry.pricing.estimate(capability, candidate.info.id, candidate.model, facts);
+    const refusal = costRefusal(estimate, planRequest.maxCostUsd, await hooks.budget?.());
+    if (refusal) return refusal;
+    await hooks.onAdmitted?.({ providerId: candidate.info.id, model: candidate.model, estimate });
+    return estimate.costUsd === undefined && planRequest.maxCostUsd !== undefined ? [unknownCostNote(estimate, planRequest.maxCostUsd)] : [];
   }
 
   /** Polls a job some process started earlier (after a restart, or taken over from a process that died). */
   async resume<C extends Capability>(capability: C, job: StartedJob, ctx: CallContext, hooks: RunHooks = {}): Promise<RunOutcome> {
     const service = await this.service(job.providerId, capability);
     if (!isLongRunning(service)) throw new ProviderError({ code: 'internal', providerId: job.providerId, message: `${job.providerId} ${capability} is not a long-running service; the job cannot be resumed` });
-    return this.poll(service, job, ctx, hooks);
+    return this.poll(capability, service, job, ctx, hooks);
   }
 
   /** Asks the provider to stop a job. True when it was told; false when it offers no cancel. */
@@ -173,7 +214,7 @@ export class Runner {
    * (429, 5xx, a reset, a malformed body, even a 4xx) is retried with backoff: the job is
    * paid for and still running; only the provider's own verdict or the deadline ends it.
    */
-  private async poll<O>(service: LongRunningService<O>, job: StartedJob, ctx: CallContext, hooks: RunHooks, modelSource?: Candidate['modelSource']): Promise<RunOutcome> {
+  private async poll<O>(capability: Capability, service: LongRunningService<O>, job: StartedJob, ctx: CallContext, hooks: RunHooks, modelSource?: Candidate['modelSource']): Promise<RunOutcome> {
     const id = job.providerId;
     let interval = this.policy.pollIntervalMs ?? service.pollIntervalMs ?? 2000;
     let pollFailures = 0;
@@ -202,7 +243,8 @@ export class Runner {
         continue;
       }
       if (status.state === 'done') {
-        const result = job.warnings?.length ? { ...status.result, warnings: [...job.warnings, ...(status.result.warnings ?? [])] } : status.result;
+        const priced = this.registry.pricing.withCost(capability, id, job.model, job.costFacts ?? {}, status.result);
+        const result = job.warnings?.length ? { ...priced, warnings: [...job.warnings, ...(priced.warnings ?? [])] } : priced;
         return {
           result,
           providerId: id,
@@ -348,6 +390,15 @@ function fallbackWarnings(candidate: Candidate, failures: { id: string }[], req:
     warnings.push(`extra (${Object.keys(extra).join(', ')}) was meant for ${failures[0]!.id} and was not sent to ${candidate.info.id}; key extra by provider id to give each provider its own.`);
   }
   return { warnings };
+}
+
+/** Adds notes (cost refusals skipped past, costs not known beforehand) to the warnings. */
+function withNotes<T extends { warnings?: string[] }>(value: T, notes: string[]): T {
+  return notes.length ? { ...value, warnings: [...(value.warnings ?? []), ...notes] } : value;
+}
+
+function withMessage(error: ProviderError, message: string): ProviderError {
+  return new ProviderError({ code: error.code, message, providerId: error.providerId, status: error.status, requestId: error.requestId, retryable: error.retryable, cause: error });
 }
 
 function withFallbackWarning(result: GenerationResult, candidate: Candidate, failures: { id: string }[], req: PlanRequest, extra: Record<string, unknown>, providerIds: readonly string[]): GenerationResult {

@@ -11,6 +11,7 @@ import type { ProviderInfo } from '../providers/base.js';
 import { invalidRequest } from '../providers/errors.js';
 import { PROVIDER_MODULES } from '../providers/index.js';
 import { loadConfig, type ServerConfig } from '../registry/config.js';
+import { modelLimits, Pricing } from '../registry/cost.js';
 import { Registry, type ModuleLoader } from '../registry/registry.js';
 import { Runner } from '../registry/runner.js';
 import type { Core } from '../tools/deps.js';
@@ -54,9 +55,10 @@ export function createCore(opts: CoreOptions = {}): Core {
       return { data: new Uint8Array(found.data), mimeType: found.record.mimeType };
     },
   });
-  const registry = new Registry(config.providers, opts.modules ?? PROVIDER_MODULES, config.env, config.defaults, adapterEnv);
+  const pricing = new Pricing(config.prices, (id, model) => modelLimits(config.providers.find((p) => p.id === id)?.models[model]));
+  const registry = new Registry(config.providers, opts.modules ?? PROVIDER_MODULES, config.env, config.defaults, adapterEnv, pricing);
   const runner = new Runner(registry, config.retry);
-  const jobs = new Jobs({ store: lazySqliteJobStore(config.jobDbPath), runner, artifacts: store, logger, jobTimeoutMs: config.callTimeoutMs, leaseMs: config.jobLeaseMs });
+  const jobs = new Jobs({ store: lazySqliteJobStore(config.jobDbPath), runner, artifacts: store, logger, jobTimeoutMs: config.callTimeoutMs, leaseMs: config.jobLeaseMs, dailyBudgetUsd: config.dailyBudgetUsd });
   const stopping = new AbortController();
   return {
     config,

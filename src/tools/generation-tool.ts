@@ -32,6 +32,14 @@ export function jobNote(waitSeconds: number): string {
   );
 }
 
+/** Said in every generation tool's description: the cap and the estimate. */
+export function costNote(maxCostUsd: number | undefined): string {
+  return (
+    `max_cost_usd caps what the call may cost${maxCostUsd !== undefined ? ` (default $${maxCostUsd})` : ''}: a call estimated above it is refused before anything is paid; ` +
+    'estimate: true returns the estimated cost without running. Results carry usage.costUsd and usage.costSource.'
+  );
+}
+
 /** How media comes back, per MCP_PROVIDERS_INLINE; said in every file-producing tool's description. */
 export function mediaNote(mode: ToolDeps['config']['inline']): string {
   switch (mode) {
@@ -57,7 +65,7 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
     def.name,
     {
       title: def.title,
-      description: `${def.description} ${def.capability === 'text' ? '' : `${mediaNote(deps.config.inline)} `}${jobNote(limits.waitSeconds)}`,
+      description: `${def.description} ${def.capability === 'text' ? '' : `${mediaNote(deps.config.inline)} `}${jobNote(limits.waitSeconds)} ${costNote(limits.maxCostUsd)}`,
       inputSchema: input,
       outputSchema: GenerationOutputJsonSchema,
       annotations: { readOnlyHint: false, openWorldHint: true },
@@ -65,10 +73,11 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
     async (args: unknown, ctx: ServerContext) => {
       // The SDK has validated args against `input`; with a generic shape it cannot infer their type, so this recovers it.
       const all = args as z.infer<typeof input>;
-      const { provider, model, fallback, extra: passThrough, wait_seconds, save_to, overwrite } = all as z.infer<z.ZodObject<typeof routing>>;
+      const { provider, model, fallback, extra: passThrough, wait_seconds, save_to, overwrite, max_cost_usd, estimate } = all as z.infer<z.ZodObject<typeof routing>>;
       const { prompt, options } = def.toRequest(all as z.infer<z.ZodObject<S>>);
       const count = (options as { count?: number }).count ?? 1;
-      const save = await decideSave(deps, ctx, save_to, overwrite, count);
+      // An estimate writes nothing, so it asks the client for no roots.
+      const save = estimate === true ? {} : await decideSave(deps, ctx, save_to, overwrite, count);
       if ('answer' in save) return save.answer;
       return runGeneration(
         deps,
@@ -77,10 +86,11 @@ export function registerGenerationTool<C extends Capability, S extends z.ZodRawS
           capability: def.capability,
           prompt,
           options: { ...options, model, extra: passThrough ?? {} } as OptionsByCapability[C],
-          plan: { provider, model, fallback },
+          plan: { provider, model, fallback, maxCostUsd: max_cost_usd ?? limits.maxCostUsd },
           arguments: all,
           ...(save.plan ? { saveTo: save.plan } : {}),
           waitSeconds: wait_seconds ?? limits.waitSeconds,
+          estimateOnly: estimate === true,
         },
         ctx,
       );

@@ -13,7 +13,7 @@ import { registerListJobs } from './list-jobs.js';
 import { tts } from './tts.js';
 
 export function registerTools(server: McpServer, deps: ToolDeps): void {
-  const limits = { maxPromptChars: deps.config.maxPromptChars, providerIds: deps.registry.ids(), waitSeconds: deps.config.waitSeconds };
+  const limits = { maxPromptChars: deps.config.maxPromptChars, providerIds: deps.registry.ids(), waitSeconds: deps.config.waitSeconds, maxCostUsd: deps.config.maxCostUsd };
   registerGenerationTool(server, deps, limits, generateText);
   registerGenerationTool(server, deps, limits, generateImage);
   registerGenerationTool(server, deps, limits, generateVideo);

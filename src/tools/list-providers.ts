@@ -1,11 +1,19 @@
 /** The `list_providers` tool: every provider, whether it is usable, and its models' declared limits. */
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { SpendReport } from '../jobs/jobs.js';
 import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
+import { formatUsd } from '../registry/prices.js';
 import type { ProviderStatus } from '../registry/registry.js';
 import type { ToolDeps } from './deps.js';
 
 const CapabilityEnum = z.enum(CAPABILITIES as [Capability, ...Capability[]]);
+
+const SpendSchema = z.object({
+  todayUsd: z.number().describe('Spent today (UTC day), US dollars: finished calls at their cost, running ones at their estimate.'),
+  last30DaysUsd: z.number().describe('Spent over the last 30 days, today included.'),
+  unknownCostCalls: z.number().int().describe('Calls over the last 30 days whose cost is not known (no price), not counted in the sums.'),
+});
 
 const ProviderOutputSchema = z.object({
   id: z.string().describe('Provider id, as the provider argument of the generation tools takes it.'),
@@ -29,6 +37,7 @@ const ProviderOutputSchema = z.object({
       'Known models and their limits, keyed by model id, as config/providers.yaml declares them — e.g. local espeak-ng: ' +
         'speed {min, max}, max_text_chars, max_duration_seconds, formats, voices, voice_variants. A request outside a listed limit is refused before it runs.',
     ),
+  spend: SpendSchema.describe('What calls to this provider have cost, from the job store.'),
 });
 
 type ProviderOutput = z.infer<typeof ProviderOutputSchema>;
@@ -40,25 +49,36 @@ export function registerListProviders(server: McpServer, deps: ToolDeps): void {
       title: 'List providers',
       description:
         'List every provider this server knows, what each can generate, and whether it is usable now — with the names of any ' +
-        'missing environment variables. Call this first to see what is ready. Never shows secret values.',
+        'missing environment variables, and what calls to each have cost today and over 30 days. Call this first to see what is ready. Never shows secret values.',
       inputSchema: z.object({
         capability: CapabilityEnum.optional().describe('Only providers offering this capability: text, image, video, audio or tts.'),
       }),
-      outputSchema: z.object({ providers: z.array(ProviderOutputSchema).describe('Providers in priority order.') }),
+      outputSchema: z.object({
+        providers: z.array(ProviderOutputSchema).describe('Providers in priority order.'),
+        spend: SpendSchema.omit({ unknownCostCalls: true })
+          .extend({
+            dailyBudgetUsd: z.number().optional().describe('MCP_PROVIDERS_DAILY_BUDGET_USD, when set.'),
+            maxCostUsd: z.number().optional().describe('MCP_PROVIDERS_MAX_COST_USD, the default cap per call, when set.'),
+          })
+          .describe('All providers together.'),
+      }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
-      const providers = deps.registry.list(args.capability).map((p) => withModels(p, deps.registry.get(p.id)));
+      const report = await deps.jobs.spend();
+      const providers = deps.registry.list(args.capability).map((p) => ({ ...withModels(p, deps.registry.get(p.id)), spend: providerSpend(report, p.id) }));
+      const { dailyBudgetUsd, maxCostUsd } = deps.config;
+      const spend = { todayUsd: report.todayUsd, last30DaysUsd: report.last30DaysUsd, ...(dailyBudgetUsd !== undefined ? { dailyBudgetUsd } : {}), ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) };
       return {
-        content: [{ type: 'text', text: providers.map(describe).join('\n') }],
-        structuredContent: { providers },
+        content: [{ type: 'text', text: [...providers.map(describe), spendLine(spend)].join('\n') }],
+        structuredContent: { providers, spend },
       };
     },
   );
 }
 
 /** The status plus the models the YAML declares (limits are data there, so they are shown as they are). */
-function withModels(p: ProviderStatus, info: ProviderInfo | undefined): ProviderOutput {
+function withModels(p: ProviderStatus, info: ProviderInfo | undefined): Omit<ProviderOutput, 'spend'> {
   const models = info?.models ?? {};
   return Object.keys(models).length ? { ...p, models: models as ProviderOutput['models'] } : p;
 }
@@ -78,7 +98,7 @@ function limitText(value: unknown): string {
  * A line for each default model with declared limits, e.g. "  tts espeak-ng: speed 0.5–2.5; …": an agent that reads
  * only the text content still sees what the model will refuse (structuredContent has every model).
  */
-function defaultModelLines(p: ProviderOutput): string[] {
+function defaultModelLines(p: Pick<ProviderOutput, 'defaultModels' | 'models'>): string[] {
   return Object.entries(p.defaultModels).flatMap(([capability, id]) => {
     const spec = p.models?.[id];
     if (!spec) return [];
@@ -87,8 +107,22 @@ function defaultModelLines(p: ProviderOutput): string[] {
   });
 }
 
+/** One provider's spend from the report. */
+export function providerSpend(report: SpendReport, id: string): z.infer<typeof SpendSchema> {
+  const today = report.today.find((r) => r.provider === id);
+  const month = report.last30Days.find((r) => r.provider === id);
+  return { todayUsd: today?.costUsd ?? 0, last30DaysUsd: month?.costUsd ?? 0, unknownCostCalls: month?.unknownCostCalls ?? 0 };
+}
+
+/** "Spend (UTC): today $0.12 of a $5.00 budget; last 30 days $3.40; cap per call $1.00." */
+export function spendLine(s: { todayUsd: number; last30DaysUsd: number; dailyBudgetUsd?: number; maxCostUsd?: number }): string {
+  const budget = s.dailyBudgetUsd !== undefined ? ` of a ${formatUsd(s.dailyBudgetUsd)} daily budget` : '';
+  const cap = s.maxCostUsd !== undefined ? `; cap per call ${formatUsd(s.maxCostUsd)}` : '';
+  return `Spend (UTC): today ${formatUsd(s.todayUsd)}${budget}; last 30 days ${formatUsd(s.last30DaysUsd)}${cap}.`;
+}
+
 /** One line per provider, for agents and people reading the text content, then its default models' limits. */
-export function describe(p: ProviderOutput): string {
+export function describe(p: Omit<ProviderOutput, 'spend'> & { spend?: ProviderOutput['spend'] }): string {
   const state = p.usable
     ? 'usable'
     : !p.implemented
@@ -99,6 +133,7 @@ export function describe(p: ProviderOutput): string {
           : `turned off by ${p.featureFlag}`
         : `missing ${p.missing.join('; or ')}`;
   const capMissing = Object.entries(p.missingByCapability ?? {}).map(([cap, m]) => `${cap} needs ${m.join(', ')}`);
-  const line = `${p.id} (${p.displayName}) — ${state}; capabilities: ${p.capabilities.join(', ')}${capMissing.length ? `; ${capMissing.join('; ')}` : ''}`;
+  const spent = p.spend && (p.spend.last30DaysUsd > 0 || p.spend.unknownCostCalls > 0) ? `; spent ${formatUsd(p.spend.todayUsd)} today, ${formatUsd(p.spend.last30DaysUsd)} in 30 days${p.spend.unknownCostCalls ? ` (+${p.spend.unknownCostCalls} calls of unknown cost)` : ''}` : '';
+  const line = `${p.id} (${p.displayName}) — ${state}; capabilities: ${p.capabilities.join(', ')}${capMissing.length ? `; ${capMissing.join('; ')}` : ''}${spent}`;
   return [line, ...defaultModelLines(p)].join('\n');
 }

@@ -14,6 +14,8 @@ export interface SchemaLimits {
   providerIds: string[];
   /** Default of wait_seconds. */
   waitSeconds: number;
+  /** MCP_PROVIDERS_MAX_COST_USD, the default of max_cost_usd (undefined: no cap). */
+  maxCostUsd?: number;
 }
 
 /** A non-empty, size-limited text field. */
@@ -91,6 +93,16 @@ export function routingFields(limits: SchemaLimits) {
           'through a symlink, and existing files (unless overwrite) are refused before anything runs. Several files get -1, -2… suffixes.',
       ),
     overwrite: z.boolean().default(false).describe('With save_to: replace a file that already exists there.'),
+    max_cost_usd: z
+      .number()
+      .min(0)
+      .max(100_000)
+      .optional()
+      .describe(
+        `The most this call may cost, in US dollars${limits.maxCostUsd !== undefined ? ` (default ${limits.maxCostUsd}, MCP_PROVIDERS_MAX_COST_USD)` : ''}. ` +
+          'A call whose estimate is above it is refused before anything is sent, saying what would fit; a fallback estimated above it is skipped.',
+      ),
+    estimate: z.boolean().optional().describe('true: return the estimated cost (structuredContent.estimate) without running anything.'),
     extra: z
       .record(z.string(), z.json())
       .optional()
@@ -139,8 +151,28 @@ export const JobHandleSchema = z.object({
  * One shape for a finished result and for a handle: `job` is always there; the rest is there
  * once the job succeeded (a handle carries only `job`, plus provider and model once known).
  */
+export const CostEstimateSchema = z.object({
+  costUsd: z.number().optional().describe('The most the call would cost, US dollars; absent when it cannot be bounded (see unknown).'),
+  provider: z.string().describe('Provider the call would go to first.'),
+  model: z.string().describe('Model it would use.'),
+  summary: z.string().describe('What is priced, in words.'),
+  basis: z
+    .array(z.object({ quantity: z.number(), unit: z.string(), usdPerUnit: z.number(), usd: z.number() }))
+    .describe('The units and prices used: quantity × usdPerUnit = usd.'),
+  unknown: z.string().optional().describe('Why there is no bound, when there is none.'),
+  source: z.string().optional().describe('The page the price was read from.'),
+  read: z.string().optional().describe('When the price was read (YYYY-MM-DD).'),
+  capUsd: z.number().optional().describe("The call's cap (max_cost_usd or MCP_PROVIDERS_MAX_COST_USD)."),
+  refused: z.string().optional().describe('Why the call would be refused (over the cap or the daily budget), when it would be.'),
+  fallbacks: z
+    .array(z.object({ provider: z.string(), model: z.string(), costUsd: z.number().optional(), refused: z.string().optional() }))
+    .optional()
+    .describe('The estimates on the providers a fallback would try, in order.'),
+});
+
 export const GenerationOutputSchema = z.object({
-  job: JobHandleSchema.describe('The job behind this call. While state is queued or running, call get_job with job.id for the result.'),
+  job: JobHandleSchema.optional().describe('The job behind this call (absent only for estimate: true). While state is queued or running, call get_job with job.id for the result.'),
+  estimate: CostEstimateSchema.optional().describe('With estimate: true, what the call would cost; nothing was run.'),
   provider: z.string().optional().describe('Provider that produced the result.'),
   model: z.string().optional().describe('Model that produced the result.'),
   artifacts: z.array(ArtifactOutputSchema).optional().describe('Files produced, stored as MCP resources (present once the job succeeded).'),
@@ -149,7 +181,11 @@ export const GenerationOutputSchema = z.object({
     .object({
       inputTokens: z.number().optional().describe('Input tokens billed.'),
       outputTokens: z.number().optional().describe('Output tokens billed.'),
-      costUsd: z.number().optional().describe('Cost in US dollars, where the provider reports it.'),
+      costUsd: z.number().optional().describe('Cost in US dollars, where it can be known.'),
+      costSource: z
+        .enum(['provider', 'price-table', 'unknown'])
+        .optional()
+        .describe("Where costUsd comes from: the provider's own figure, what was made × the server's price table, or unknown (no price)."),
     })
     .optional()
     .describe('Usage and cost, where known.'),

@@ -7,10 +7,11 @@ import type { CallToolResult, ContentBlock } from '@modelcontextprotocol/server'
 import { artifactName, type ArtifactRecord } from '../artifacts/store.js';
 import type { JobRecord, JobResult } from '../jobs/job-record.js';
 import { ProviderError, toProviderError } from '../providers/errors.js';
+import { formatUsd } from '../registry/prices.js';
 import { redactSecrets } from '../util/logger.js';
 import type { GenerationOutput } from './schemas.js';
 
-export type JobHandle = GenerationOutput['job'];
+export type JobHandle = NonNullable<GenerationOutput['job']>;
 
 /** Bytes shown inline for one artifact: the file itself, or (with `preview`) a small preview of it. */
 export interface InlineMedia {
@@ -156,7 +157,8 @@ function summaryLine(g: JobResult): string | undefined {
   const bits = [`${g.telemetry.providerId}/${g.telemetry.model}`, `${g.telemetry.latencyMs} ms`];
   if (g.telemetry.attempts > 1) bits.push(`${g.telemetry.attempts} attempts`);
   if (g.telemetry.fallbackFrom) bits.push(`fell back from ${g.telemetry.fallbackFrom.join(', ')}`);
-  if (g.usage?.costUsd !== undefined) bits.push(`$${g.usage.costUsd.toFixed(6)}`);
+  if (g.usage?.costUsd !== undefined) bits.push(`${formatUsd(g.usage.costUsd)}${g.usage.costSource ? ` (${g.usage.costSource})` : ''}`);
+  else if (g.usage?.costSource === 'unknown') bits.push('cost unknown');
   const warn = g.warnings?.length ? `\nWarnings: ${g.warnings.join(' | ')}` : '';
   const saved = g.saved?.length ? `\nSaved to: ${g.saved.map((s) => s.path).join(', ')}` : '';
   // Text answers already carry the text; the summary is for file-producing tools.

@@ -114,7 +114,7 @@ describe('huggingface over stdio: the five tools against the emulator', () => {
     expect(bodyOf(req)).toMatchObject({ model: 'meta-llama/Llama-3.1-8B-Instruct', max_tokens: 40, messages: [{ role: 'system', content: 'Be brief' }, { role: 'user', content: 'Name three moons' }] });
     const usage = (req!.response as { usage: { prompt_tokens: number; completion_tokens: number } }).usage;
     expect(out).toMatchObject({ provider: 'huggingface', model: 'meta-llama/Llama-3.1-8B-Instruct', text: 'echo: Name three moons' });
-    expect(out.usage).toEqual({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens });
+    expect(out.usage).toEqual({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, costSource: 'unknown' });
     expect(out.telemetry).toMatchObject({ attempts: 1, requestId: expect.stringMatching(/^chatcmpl-emu-/) });
   });
 

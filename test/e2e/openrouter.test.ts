@@ -66,7 +66,7 @@ describe('OpenRouter through the server', () => {
     expect(sent.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(sent.body).toMatchObject({ model: 'openai/gpt-4o-mini', max_tokens: 50, messages: [{ role: 'system', content: 'Be brief' }, { role: 'user' }] });
     const usage = (sent.response as { usage: { prompt_tokens: number; completion_tokens: number; cost: number } }).usage;
-    expect(out.usage).toEqual({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, costUsd: usage.cost });
+    expect(out.usage).toEqual({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, costUsd: usage.cost, costSource: 'provider' });
     expect(out.usage!.costUsd).toBeGreaterThan(0);
     expect(out.telemetry).toMatchObject({ attempts: 1, requestId: expect.any(String) });
     expect(res._meta?.['mcp-providers/telemetry']).toMatchObject({ providerId: 'openrouter', costUsd: usage.cost });
