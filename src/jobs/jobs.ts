@@ -13,6 +13,7 @@ import type { CallContext, Capability, JsonObject, OptionsByCapability, Prompt }
 import { ProviderError, codeForStatus, toProviderError } from '../providers/errors.js';
 import type { PlanRequest } from '../registry/registry.js';
 import type { Runner, RunHooks, RunOutcome, StartedJob } from '../registry/runner.js';
+import { withJob } from '../telemetry/tracing.js';
 import { redactSecrets, type Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import { idempotencyKeyFor, isJobId, isTerminal, newJobId, type JobError, type JobRecord, type JobResult, type JobState } from './job-record.js';
@@ -206,7 +207,8 @@ export class Jobs {
         },
         isCancelled: async () => (await this.opts.store.get(job.id))?.state === 'cancelled',
       };
-      const outcome = withoutSecrets(await body(ctx, hooks));
+      // The job id goes on the provider attempts' spans (tracing on).
+      const outcome = withoutSecrets(await withJob(job.id, () => body(ctx, hooks)));
       // A finished provider job's outputs are fetched again from its stored operation (polled once more), never paid for again.
       const refetch = async (): Promise<RunOutcome | undefined> => {
         const started = (await this.opts.store.get(job.id))?.providerJob;
