@@ -6,7 +6,10 @@
 //     `npm start`, the e2e tests and the bench run. Start-up then reads a handful of files
 //     instead of ≈260 modules. What start-up needs (the MCP server SDK and its tasks extension, zod, pino, p-limit) is bundled.
 //     Every other dependency stays an ordinary `import` resolved from node_modules (provider SDKs,
-//     text2wav and the HTTP stack load on first use, and bundling them buys nothing). Commands and
+//     text2wav and the HTTP stack load on first use, and bundling them buys nothing; so do the
+//     @opentelemetry packages, which src/telemetry/sdk.ts loads only when OTEL_* variables turn tracing
+//     on — external on purpose: our code and the SDK then share the one @opentelemetry/api in
+//     node_modules, not a bundled second copy). Commands and
 //     provider adapters that the source loads with `import()` become chunks of their own, so stdio
 //     start-up still does not load the HTTP server or any adapter.
 // The bundle sits two folders deep, like tsc's dist/<dir>/<file>.js and src/<dir>/<file>.ts, so the

@@ -7,17 +7,20 @@
 import { LOG_LEVEL_META_KEY, McpServer, type ProtocolEra } from '@modelcontextprotocol/server';
 import { registerTools } from '../tools/index.js';
 import { CLIENT_LOG_LEVELS, type ClientLogLevel, type Core } from '../tools/deps.js';
+import { tracingRequested } from '../telemetry/tracing.js';
 import { PACKAGE } from '../util/package.js';
 import { LIST_CACHE_HINTS, registerArtifactResources } from './resources.js';
 import { registerTasks20251125, taskSupportOf } from './tasks-2025-11-25.js';
 import { registerTasks20260728 } from './tasks-2026-07-28.js';
+import { traceToolCalls, type NetworkTransport } from './tool-call-span.js';
 
 const INSTRUCTIONS =
   'Generation tools for text, images, video, music and speech, routed to whichever provider is ready ' +
   '(call list_providers to see which, and what is missing). Generated files come back as resource links ' +
   '(artifact:// URIs with a file path); read one with resources/read only when you need its bytes.';
 
-export function createServer(core: Core, era: ProtocolEra = 'legacy'): McpServer {
+/** `transport` names the MCP transport for tracing (`network.transport`): pipe for stdio, tcp for Streamable HTTP. */
+export function createServer(core: Core, era: ProtocolEra = 'legacy', transport?: NetworkTransport): McpServer {
   const server = new McpServer(
     { name: PACKAGE.name, version: PACKAGE.version, title: 'AI generation providers' },
     // listChanged false: the tool set is fixed for the process's life, and new artifacts are
@@ -45,5 +48,7 @@ export function createServer(core: Core, era: ProtocolEra = 'legacy'): McpServer
   registerArtifactResources(server, core.store);
   if (era === 'legacy') registerTasks20251125(server, core);
   else registerTasks20260728(server, core);
+  // Outermost, so a call answered as a task is traced too. Not installed at all unless tracing is configured.
+  if (tracingRequested()) traceToolCalls(server, transport);
   return server;
 }

@@ -113,14 +113,14 @@ export function createHttpApp(core: Core, opts: HttpOptions): HttpApp {
       .json(rpcError(-32000, 'The server is shutting down; call again in a moment', requestIdOf(req.body)));
   };
 
-  const modern = createMcpHandler((rc) => createServer(core, rc.era), {
+  const modern = createMcpHandler((rc) => createServer(core, rc.era, 'tcp'), {
     legacy: 'reject',
     maxRequestBodySize: config.maxMessageBytes,
     onerror: (err) => logger.debug({ err: err.message }, 'MCP request rejected'),
   });
   const modernNode = toNodeHandler(modern, { maxRequestBodySize: config.maxMessageBytes, onerror: (err) => logger.warn({ err: err.message }, 'MCP HTTP error') });
   const sessions = new LegacySessions({
-    createServer: () => createServer(core, 'legacy'),
+    createServer: () => createServer(core, 'legacy', 'tcp'),
     idleMs: config.sessionIdleMs,
     maxSessions: config.maxSessions,
     logger,
