@@ -80,11 +80,19 @@ async function buildExporters(env: Env, logger: Logger): Promise<SpanExporter[]>
 /** The OTLP/HTTP exporter for the configured protocol; each reads its endpoint, headers, timeout and compression from the environment. */
 async function otlpExporter(env: Env, logger: Logger): Promise<SpanExporter> {
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim().toLowerCase();
-  if (protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+  if (protocol === 'http/json') return new (commonJs(await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter)();
   if (protocol !== 'http/protobuf') {
     logger.warn({ protocol }, 'OTLP protocol not supported here (http/protobuf and http/json are); sending http/protobuf');
   }
-  return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+  return new (commonJs(await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter)();
+}
+
+/**
+ * A CommonJS package's exports through import(): Node gives them as named exports and as
+ * `default`, the esbuild bundle (scripts/build.mjs bundles these packages) as `default` only.
+ */
+function commonJs<T extends object>(imported: T): T {
+  return (imported as { default?: T }).default ?? imported;
 }
 
 class SdkTracing implements TracingImpl {
