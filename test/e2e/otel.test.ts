@@ -84,7 +84,7 @@ describe('tracing over HTTP, OTLP http/json', () => {
     expect(res.structuredContent).toMatchObject({ provider: 'local', telemetry: { attempts: 3, fallbackFrom: ['openrouter'] } });
 
     const tool = await receiver.waitForSpan((s) => s.name === 'tools/call generate_text');
-    expect(tool).toMatchObject({ traceId: TRACE_ID, parentSpanId: PARENT_ID, kind: SERVER });
+    expect(tool).toMatchObject({ traceId: TRACE_ID, parentSpanId: PARENT_ID, traceState: 'rojo=00f067aa0ba902b7', kind: SERVER });
     expect(tool.attributes).toMatchObject({
       'mcp.method.name': 'tools/call',
       'gen_ai.tool.name': 'generate_text',

@@ -16,6 +16,8 @@ export interface ReceivedSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  /** W3C tracestate the span carries (its parent's, when the parent was remote). */
+  traceState?: string;
   name: string;
   /** OTLP SpanKind: 1 internal, 2 server, 3 client. */
   kind: number;
@@ -60,6 +62,7 @@ interface OtlpSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  traceState?: string;
   name: string;
   kind: number;
   startTimeUnixNano?: string | number;
@@ -87,6 +90,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                 traceId: s.traceId,
                 spanId: s.spanId,
                 parentSpanId: s.parentSpanId || undefined,
+                traceState: s.traceState || undefined,
                 name: s.name,
                 kind: s.kind,
                 start: BigInt(s.startTimeUnixNano ?? 0),
