@@ -1,7 +1,7 @@
 // Which modules mcp-providers loads in stdio mode before it answers tools/list, recorded with
 // test/helpers/record-loads.mjs (every ESM import and CommonJS require, in order, and for the
 // esbuild bundle the modules inside each chunk it loads). Flags what stdio start-up must never
-// load: the HTTP stack and any provider SDK.
+// load: the HTTP stack, any provider SDK, and (with no OTEL_* variables) OpenTelemetry.
 // Usage: node bench/module-loads.mjs [--all-configured] [--list]   (after npm run build)
 // startup.mjs imports recordStartupLoads() and prints the summary after its table.
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
@@ -73,6 +73,9 @@ export function summarize(lines) {
   const flagged = [
     ...[...packages.keys()].filter((p) => HTTP_ONLY.includes(p)).map((p) => `${p} (HTTP only)`),
     ...[...packages.keys()].filter((p) => PROVIDER_SDKS.includes(p)).map((p) => `${p} (provider SDK)`),
+    // The recorder runs with no OTEL_* variables, so no OpenTelemetry code may run.
+    ...[...packages.keys()].filter((p) => p.startsWith('@opentelemetry/')).map((p) => `${p} (OpenTelemetry, not configured)`),
+    ...own.filter((u) => /\/(dist|src)\/telemetry\/sdk\.[jt]s$/.test(u)).map((u) => `${short(u)} (OpenTelemetry, not configured)`),
     ...own.filter((u) => /\/(dist|src)\/providers\/[^/]+\//.test(u)).map((u) => `${short(u)} (provider adapter)`),
     ...own.filter((u) => /\/(dist|src)\/(server\/http|commands\/http)\.[jt]s$/.test(u)).map((u) => `${short(u)} (HTTP only)`),
   ];
@@ -96,7 +99,7 @@ export function formatSummary(s) {
       (s.chunks ? `; Node read ${s.files} files for them (${s.chunks} bundle chunks, ${s.files - s.chunks} others)` : ''),
     `  packages (modules): ${s.packages.map(([p, n]) => `${p} ${n}`).join(', ')}`,
     `  built-ins: ${s.builtins.map((b) => b.slice(5)).join(' ')}`,
-    s.flagged.length ? `  MUST NOT LOAD in stdio mode: ${s.flagged.join(', ')}` : '  nothing HTTP-only and no provider SDK loaded',
+    s.flagged.length ? `  MUST NOT LOAD in stdio mode: ${s.flagged.join(', ')}` : '  nothing HTTP-only, no provider SDK and no OpenTelemetry loaded',
   ];
   if (s.suspectBuiltins.length) lines.push(`  built-ins stdio start-up does not need (check who pulls them in): ${s.suspectBuiltins.join(' ')}`);
   return lines.join('\n');

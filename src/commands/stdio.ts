@@ -11,6 +11,7 @@ import type { ServerConfig } from '../registry/config.js';
 import { createCore } from '../server/core.js';
 import { createServer } from '../server/create-server.js';
 import { createStdioTransport } from '../server/stdio-transport.js';
+import { shutdownTracing, tracingRequested } from '../telemetry/tracing.js';
 
 export async function runStdio(config: ServerConfig): Promise<number> {
   const core = createCore({ config });
@@ -18,11 +19,12 @@ export async function runStdio(config: ServerConfig): Promise<number> {
     maxMessageBytes: config.maxMessageBytes,
     onRejected: ({ reason, bytes }) => core.logger.warn({ bytes, reason }, 'stdio line refused'),
   });
-  const handle = serveStdio((rc) => createServer(core, rc.era), {
+  const handle = serveStdio((rc) => createServer(core, rc.era, { transport: 'pipe' }), {
     transport,
     onerror: (err) => core.logger.warn({ err: err.message }, 'stdio transport error'),
   });
   core.jobs.start();
+  if (tracingRequested()) exportSpansBeforeSignalExit();
   core.logger.info({ mode: 'stdio', artifactDir: config.artifactDir }, 'mcp-providers ready');
   // Everything start-up needs is loaded: write its compile cache entries now (start.ts enables
   // the cache), because they are otherwise written at exit, and clients often kill their
@@ -33,4 +35,17 @@ export async function runStdio(config: ServerConfig): Promise<number> {
   await core.shutdown();
   await handle.close().catch(() => undefined);
   return 0;
+}
+
+/**
+ * A stdio server has no handler for SIGTERM or SIGINT: the signal ends it at once, as before. With
+ * tracing on, the spans still queued are exported first (for 3 s at most), then the same signal
+ * ends the process as it would have.
+ */
+function exportSpansBeforeSignalExit(): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void shutdownTracing().finally(() => process.kill(process.pid, signal));
+    });
+  }
 }

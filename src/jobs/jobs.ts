@@ -14,6 +14,7 @@ import type { CallContext, Capability, JsonObject, OptionsByCapability, Prompt }
 import { ProviderError, codeForStatus, toProviderError } from '../providers/errors.js';
 import type { PlanRequest } from '../registry/registry.js';
 import type { Runner, RunHooks, RunOutcome, StartedJob } from '../registry/runner.js';
+import { withJob } from '../telemetry/tracing.js';
 import { redactSecrets, type Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import { roundUsd } from '../registry/prices.js';
@@ -238,7 +239,8 @@ export class Jobs {
           await this.#change(job.id, (cur) => ({ ...cur, provider: providerId, model, costEstimate }));
         },
       };
-      const outcome = withoutSecrets(await body(ctx, hooks));
+      // The job id goes on the provider attempts' spans (tracing on).
+      const outcome = withoutSecrets(await withJob(job.id, () => body(ctx, hooks)));
       // A finished provider job's outputs are fetched again from its stored operation (polled once more), never paid for again.
       const refetch = async (): Promise<RunOutcome | undefined> => {
         const started = (await this.opts.store.get(job.id))?.providerJob;

@@ -21,6 +21,7 @@ import {
   type ProviderTelemetry,
 } from '../providers/base.js';
 import { ProviderError, toProviderError } from '../providers/errors.js';
+import { attemptSpan, type AttemptSpan } from '../telemetry/tracing.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import type { RetryPolicy } from './config.js';
 import { costFacts, type CostEstimate, type CostFacts } from './cost.js';
@@ -116,6 +117,7 @@ export class Runner {
       for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
         this.checkLive(ctx, id, () => failures.length ? exhausted(capability, failures) : undefined);
         attempts++;
+        const span = attemptSpan({ capability, providerId: id, model: candidate.model, attempt, fallbackFrom: failures.map((f) => f.id), prompt, options, baseUrl: candidate.info.baseUrl });
         let long: { service: LongRunningService<OptionsByCapability[C]>; operation: Operation } | undefined;
         try {
           const service = await this.service(id, capability);
@@ -125,12 +127,14 @@ export class Runner {
             long = { service, operation };
           } else {
             const result = this.registry.pricing.withCost(capability, id, candidate.model, facts, await this.limited(id, () => service.generate(prompt, opts, ctx)));
+            span.succeeded(result);
             this.recordSuccess(id);
             const warned = withNotes(withFallbackWarning(result, candidate, failures, planRequest, options.extra, this.registry.ids()), notes);
             return outcome(warned, candidate, started, attempts, failures);
           }
         } catch (err) {
           const error = toProviderError(err, id);
+          span.failed(error);
           if (error.code === 'cancelled' || ctx.signal.aborted) throw cancelled(id);
           ctx.logger.warn({ provider: id, model: candidate.model, attempt, code: error.code, status: error.status, err: error.message }, 'provider call failed');
           // Another provider would not help (and would bill twice): stop here.
@@ -142,6 +146,7 @@ export class Runner {
               failures.push({ id, error, attempts: attempt });
               break;
             }
+            span.retrying(wait);
             await this.sleep(wait, ctx.signal).catch(() => {
               throw cancelled(id);
             });
@@ -149,6 +154,9 @@ export class Runner {
           }
           failures.push({ id, error, attempts: attempt });
           break;
+        } finally {
+          // A long job's span stays open while it is polled (settled below).
+          if (!long) span.end();
         }
         // Accepted: from here on nothing starts it again or moves to another provider.
         this.recordSuccess(id);
@@ -163,8 +171,8 @@ export class Runner {
           costFacts: facts,
         };
         ctx.logger.debug({ provider: id, operation: long.operation }, 'long-running job accepted');
-        await hooks.onStarted?.(job);
-        return this.poll(capability, long.service, job, ctx, hooks, candidate.modelSource);
+        const service = long.service;
+        return span.settle(Promise.resolve(hooks.onStarted?.(job)).then(() => this.poll(capability, service, job, ctx, hooks, candidate.modelSource, span)));
       }
     }
     // Nothing was paid for: every provider was refused on cost, or failed (and any left were refused).
@@ -192,7 +200,8 @@ export class Runner {
   async resume<C extends Capability>(capability: C, job: StartedJob, ctx: CallContext, hooks: RunHooks = {}): Promise<RunOutcome> {
     const service = await this.service(job.providerId, capability);
     if (!isLongRunning(service)) throw new ProviderError({ code: 'internal', providerId: job.providerId, message: `${job.providerId} ${capability} is not a long-running service; the job cannot be resumed` });
-    return this.poll(capability, service, job, ctx, hooks);
+    const span = attemptSpan({ capability, providerId: job.providerId, model: job.model, resumed: true });
+    return span.settle(this.poll(capability, service, job, ctx, hooks, undefined, span));
   }
 
   /** Asks the provider to stop a job. True when it was told; false when it offers no cancel. */
@@ -214,7 +223,7 @@ export class Runner {
    * (429, 5xx, a reset, a malformed body, even a 4xx) is retried with backoff: the job is
    * paid for and still running; only the provider's own verdict or the deadline ends it.
    */
-  private async poll<O>(capability: Capability, service: LongRunningService<O>, job: StartedJob, ctx: CallContext, hooks: RunHooks, modelSource?: Candidate['modelSource']): Promise<RunOutcome> {
+  private async poll<O>(capability: Capability, service: LongRunningService<O>, job: StartedJob, ctx: CallContext, hooks: RunHooks, modelSource?: Candidate['modelSource'], span?: AttemptSpan): Promise<RunOutcome> {
     const id = job.providerId;
     let interval = this.policy.pollIntervalMs ?? service.pollIntervalMs ?? 2000;
     let pollFailures = 0;
@@ -234,10 +243,12 @@ export class Runner {
       try {
         status = await this.limited(id, () => service.status(job.operation, ctx));
         pollFailures = 0;
+        span?.polled(status.state, status.state === 'pending' ? status.progress : undefined);
       } catch (err) {
         if (ctx.signal.aborted) throw cancelled(id);
         const error = toProviderError(err, id);
         pollFailures++;
+        span?.pollFailed(error);
         ctx.logger.warn({ provider: id, code: error.code, status: error.status, pollFailures, err: error.message }, 'status poll failed; polling again');
         interval = Math.max(interval, this.backoff(pollFailures, error.retryAfterMs));
         continue;

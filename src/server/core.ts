@@ -14,6 +14,7 @@ import { loadConfig, type ServerConfig } from '../registry/config.js';
 import { modelLimits, Pricing } from '../registry/cost.js';
 import { Registry, type ModuleLoader } from '../registry/registry.js';
 import { Runner } from '../registry/runner.js';
+import { shutdownTracing, startTracing } from '../telemetry/tracing.js';
 import type { Core } from '../tools/deps.js';
 import { fetchPolicy } from '../util/guarded-fetch.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -31,6 +32,8 @@ export interface CoreOptions {
 export function createCore(opts: CoreOptions = {}): Core {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // OpenTelemetry loads (in the background) only when the OTEL_* variables ask for traces.
+  void startTracing(config.env, { logger, serviceVersion: PACKAGE.version });
   // Provider file URLs may come from the configured base URLs (emulators, proxies) over http; anything else must be public https.
   const policy = { ...fetchPolicy(config.env, config.providers.map((p) => p.baseUrl)), allowHosts: config.fetchAllowHosts };
   const store = new FsArtifactStore({
@@ -73,6 +76,8 @@ export function createCore(opts: CoreOptions = {}): Core {
       await jobs.stop();
       // Reopened if anything reads artifacts after (tests do); closing checkpoints the WAL.
       store.close();
+      // After the jobs: the spans of calls the stop ended are exported too.
+      await shutdownTracing();
     },
   };
 }

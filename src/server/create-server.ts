@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { CLIENT_CAPABILITIES_META_KEY, inputRequired, LOG_LEVEL_META_KEY, McpServer, type ProtocolEra, type ServerContext } from '@modelcontextprotocol/server';
 import { registerTools } from '../tools/index.js';
 import { CLIENT_LOG_LEVELS, type ClientLogLevel, type Core } from '../tools/deps.js';
+import { tracingRequested } from '../telemetry/tracing.js';
 import { PACKAGE } from '../util/package.js';
 import { LIST_CACHE_HINTS, registerArtifactResources } from './resources.js';
 import { registerTasks20251125, taskSupportOf } from './tasks-2025-11-25.js';
 import { registerTasks20260728 } from './tasks-2026-07-28.js';
+import { traceToolCalls, type NetworkTransport } from './tool-call-span.js';
 
 const INSTRUCTIONS =
   'Generation tools for text, images, video, music and speech, routed to whichever provider is ready ' +
@@ -21,6 +23,8 @@ const INSTRUCTIONS =
 export interface CreateServerOptions {
   /** Clients may be on other machines (HTTP bound beyond loopback): their roots are not folders here. */
   remoteClients?: boolean;
+  /** The MCP transport, for tracing (`network.transport`): pipe for stdio, tcp for Streamable HTTP. */
+  transport?: NetworkTransport;
 }
 
 /** The key under which a 2026-07-28 client's roots come back in `inputResponses`. */
@@ -70,6 +74,8 @@ export function createServer(core: Core, era: ProtocolEra = 'legacy', opts: Crea
   registerArtifactResources(server, core.store);
   if (era === 'legacy') registerTasks20251125(server, core);
   else registerTasks20260728(server, core);
+  // Outermost, so a call answered as a task is traced too. Not installed at all unless tracing is configured.
+  if (tracingRequested()) traceToolCalls(server, opts.transport);
   return server;
 }
 

@@ -114,7 +114,7 @@ export function createHttpApp(core: Core, opts: HttpOptions): HttpApp {
   };
 
   // Bound beyond loopback, a client may be on another machine: its roots are not our folders.
-  const serverOptions = { remoteClients: !isLoopback(opts.host) };
+  const serverOptions = { remoteClients: !isLoopback(opts.host), transport: 'tcp' as const };
   const modern = createMcpHandler((rc) => createServer(core, rc.era, serverOptions), {
     legacy: 'reject',
     maxRequestBodySize: config.maxMessageBytes,
