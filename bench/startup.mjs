@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI as cli, formatSummary, recordStartupLoads, summarize } from './module-loads.mjs';
 import { peakRssKb, timeToToolsList } from './stdio-client.mjs';
@@ -41,7 +41,8 @@ const v2Version = pkgJson('@modelcontextprotocol/server').version;
 const everythingSdk = ['@modelcontextprotocol/server-everything/node_modules/@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk']
   .filter((d) => existsSync(join(root, 'node_modules', d, 'package.json')))
   .map((d) => pkgJson(d).version)[0] ?? everythingPkg.dependencies['@modelcontextprotocol/sdk'];
-const usesCompileCache = readFileSync(cli, 'utf8').includes('enableCompileCache');
+// cli.js only checks the Node version, then imports the start chunk, which turns the compile cache on.
+const usesCompileCache = readdirSync(dirname(cli)).some((f) => f.endsWith('.js') && readFileSync(join(dirname(cli), f), 'utf8').includes('enableCompileCache'));
 
 const work = mkdtempSync(join(tmpdir(), 'mcp-bench-'));
 const fresh = (name) => mkdtempSync(join(work, `${name}-`));
