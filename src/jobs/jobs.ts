@@ -228,15 +228,19 @@ export class Jobs {
     };
     try {
       await this.#change(job.id, (cur) => ({ ...cur, state: 'running' }));
+      // Without a daily budget nobody reads a running call's estimate, so it rides along with the
+      // job's next write (the accepted start, or the result) rather than costing a durable write of its own.
+      let unwritten: Pick<JobRecord, 'costEstimate'> = {};
       const hooks: RunHooks = {
         onStarted: async (started) => {
-          await this.#change(job.id, (cur) => ({ ...cur, provider: started.providerId, model: started.model, providerJob: stored(started) }));
+          await this.#change(job.id, (cur) => ({ ...cur, ...unwritten, provider: started.providerId, model: started.model, providerJob: stored(started) }));
         },
         isCancelled: async () => (await this.opts.store.get(job.id))?.state === 'cancelled',
         budget: async () => (this.opts.dailyBudgetUsd === undefined ? undefined : { limitUsd: this.opts.dailyBudgetUsd, spentTodayUsd: await this.spentToday(job.id) }),
         onAdmitted: async ({ providerId, model, estimate }) => {
           const costEstimate = { providerId, model, summary: estimate.summary, ...(estimate.costUsd !== undefined ? { costUsd: estimate.costUsd } : {}) };
-          await this.#change(job.id, (cur) => ({ ...cur, provider: providerId, model, costEstimate }));
+          if (this.opts.dailyBudgetUsd === undefined) unwritten = { costEstimate };
+          else await this.#change(job.id, (cur) => ({ ...cur, provider: providerId, model, costEstimate }));
         },
       };
       // The job id goes on the provider attempts' spans (tracing on).
@@ -257,7 +261,7 @@ export class Jobs {
         telemetry: outcome.telemetry,
         ...(copies?.saved.length ? { saved: copies.saved } : {}),
       };
-      await this.#change(job.id, (cur) => ({ ...cur, state: 'succeeded', provider: outcome.providerId, model: outcome.model, progress: 1, message: undefined, result }));
+      await this.#change(job.id, (cur) => ({ ...cur, ...unwritten, state: 'succeeded', provider: outcome.providerId, model: outcome.model, progress: 1, message: undefined, result }));
       logger.info({ provider: outcome.providerId, model: outcome.model, latencyMs: outcome.telemetry.latencyMs, attempts: outcome.telemetry.attempts, artifacts: artifacts.length }, 'job succeeded');
     } catch (err) {
       const current = await this.opts.store.get(job.id);
