@@ -564,8 +564,12 @@ function inRange(ip: Ip, range: Range): boolean {
 
 const range = (cidr: string, reason: string): Range => ({ ...parseCidr(cidr)!, reason });
 
-/** Not public, by IANA's special-purpose registries. The first match names the reason. */
-const BLOCKED_RANGES: readonly Range[] = [
+/**
+ * Not public, by IANA's special-purpose registries. The first match names the reason. Parsed on
+ * first use: parsing needs node:net, whose first isIP costs start-up about 4 ms.
+ */
+let blockedRanges: readonly Range[] | undefined;
+const specialRanges = (): readonly Range[] => (blockedRanges ??= [
   range('0.0.0.0/8', '"this network" (0.0.0.0/8)'),
   range('10.0.0.0/8', 'private'),
   range('100.64.0.0/10', 'carrier-grade NAT (shared)'),
@@ -593,10 +597,10 @@ const BLOCKED_RANGES: readonly Range[] = [
   range('fe80::/10', 'link-local'),
   range('fec0::/10', 'site-local (private)'),
   range('ff00::/8', 'multicast'),
-];
+]);
 
 function rangeReason(ip: Ip): string | undefined {
-  return BLOCKED_RANGES.find((r) => inRange(ip, r))?.reason;
+  return specialRanges().find((r) => inRange(ip, r))?.reason;
 }
 
 /** The IPv4 address inside an IPv6 form that reaches it: mapped, SIIT-translated, NAT64, 6to4 or compatible. */
