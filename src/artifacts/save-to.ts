@@ -5,7 +5,8 @@
  * again just before writing, because the folder may have changed while a long job ran.
  *
  * Rules: the path is relative to the first allowed root, or absolute inside one of them; a `..`
- * segment is refused outright (even one that would stay inside); no existing part of the path may
+ * segment is refused outright (even one that would stay inside), and so is `.git` (a repository's
+ * config and hooks run commands, so an agent talked into it must not write there); no existing part of the path may
  * be a symlink that leads out of its root; an existing file is replaced only with `overwrite`.
  * The bytes are copied (a reflink where the filesystem has them), not hard-linked: a hard link
  * would share the artifact's inode, so an edit of the project file in place would change the
@@ -39,12 +40,13 @@ export interface SavedFile {
  * `invalid_request` naming save_to and the roots. `count` files get `-1`, `-2`… suffixes when
  * more than one; each of them is checked.
  */
-export async function planSave(requested: string, roots: readonly string[], opts: { count: number; overwrite: boolean }): Promise<SavePlan> {
+export async function planSave(requested: string, roots: readonly string[], opts: { count: number; overwrite: boolean; noRoots: string }): Promise<SavePlan> {
   const refuse = (why: string) => refusal(requested, roots, why);
-  if (!roots.length) {
-    throw refuse('no folder may be written to: the client offers no roots (roots/list), and MCP_PROVIDERS_OUTPUT_DIRS is not set');
-  }
-  if (requested.split(/[\\/]/).includes('..')) throw refuse("'..' is not allowed in the path");
+  if (!roots.length) throw refuse(opts.noRoots);
+  const segments = requested.split(/[\\/]/);
+  if (segments.includes('..')) throw refuse("'..' is not allowed in the path");
+  // A repository's own files run commands (hooks, core.fsmonitor): no generated file goes there.
+  if (segments.some((s) => s.toLowerCase() === '.git')) throw refuse("a path into '.git' is not allowed");
   if (requested.endsWith('/') || requested.endsWith('\\') || requested.trim() === '' || requested.trim() === '.') throw refuse('it names a folder, not a file');
   const absolute = isAbsolute(requested);
   const root = absolute ? roots.find((r) => isInside(resolve(requested), r)) : roots[0];

@@ -21,8 +21,8 @@ const INSTRUCTIONS =
   '(artifact:// URIs with a file path); read one with resources/read only when you need its bytes.';
 
 export interface CreateServerOptions {
-  /** Clients may be on other machines (HTTP bound beyond loopback): their roots are not folders here. */
-  remoteClients?: boolean;
+  /** Why the client's roots are not trusted as folders to write into (HTTP beyond loopback, or without a token); undefined: they are (stdio). */
+  clientRootsRefused?: string;
   /** The MCP transport, for tracing (`network.transport`): pipe for stdio, tcp for Streamable HTTP. */
   transport?: NetworkTransport;
 }
@@ -56,7 +56,7 @@ export function createServer(core: Core, era: ProtocolEra = 'legacy', opts: Crea
   // save_to's roots: asked with roots/list on 2025-11-25 (a request of ours on the client's
   // connection), with an input_required round trip on 2026-07-28 (which has no server requests).
   const clientRoots = async (ctx: ServerContext) => {
-    if (opts.remoteClients) return undefined;
+    if (opts.clientRootsRefused) return undefined;
     if (era === 'legacy') {
       if (!server.server.getClientCapabilities()?.roots) return undefined;
       const listed = await ctx.mcpReq.send({ method: 'roots/list' }, { timeout: ROOTS_TIMEOUT_MS });
@@ -70,7 +70,7 @@ export function createServer(core: Core, era: ProtocolEra = 'legacy', opts: Crea
   };
 
   // MCP tasks, over the same jobs: each protocol generation has its own wire (see the two files).
-  registerTools(server, { ...core, clientLogLevel, clientRoots, remoteClients: !!opts.remoteClients, ...(era === 'legacy' ? { taskSupport: taskSupportOf } : {}) });
+  registerTools(server, { ...core, clientLogLevel, clientRoots, ...(opts.clientRootsRefused ? { clientRootsRefused: opts.clientRootsRefused } : {}), ...(era === 'legacy' ? { taskSupport: taskSupportOf } : {}) });
   registerArtifactResources(server, core.store);
   if (era === 'legacy') registerTasks20251125(server, core);
   else registerTasks20260728(server, core);

@@ -113,8 +113,15 @@ export function createHttpApp(core: Core, opts: HttpOptions): HttpApp {
       .json(rpcError(-32000, 'The server is shutting down; call again in a moment', requestIdOf(req.body)));
   };
 
-  // Bound beyond loopback, a client may be on another machine: its roots are not our folders.
-  const serverOptions = { remoteClients: !isLoopback(opts.host), transport: 'tcp' as const };
+  // A client's roots become folders save_to writes into, so they are taken only from a client that is
+  // on this machine and proved who it is: beyond loopback the client's disk is not ours, and without
+  // a token any local process (another user's too) could name `/` as its root.
+  const clientRootsRefused = !isLoopback(opts.host)
+    ? "this server is reached over the network, so its disk is not the client's"
+    : !opts.authToken
+      ? 'this HTTP server takes no token (MCP_PROVIDERS_AUTH_TOKEN), so any local process could name its own roots'
+      : undefined;
+  const serverOptions = { ...(clientRootsRefused ? { clientRootsRefused } : {}), transport: 'tcp' as const };
   const modern = createMcpHandler((rc) => createServer(core, rc.era, serverOptions), {
     legacy: 'reject',
     maxRequestBodySize: config.maxMessageBytes,

@@ -38,8 +38,8 @@ export interface ToolDeps extends Core {
    * or when its roots are not folders on this machine (HTTP beyond loopback). The server layer decides.
    */
   clientRoots?(ctx: ServerContext): Promise<string[] | InputRequiredResult | undefined>;
-  /** True when clients may be on other machines (HTTP not bound to loopback): the server's disk is not theirs. */
-  remoteClients?: boolean;
+  /** Why this server does not write into the client's roots (HTTP beyond loopback, or without a token); save_to then uses MCP_PROVIDERS_OUTPUT_DIRS only. */
+  clientRootsRefused?: string;
   /** Whether a generation tool may be called as an MCP task (2025-11-25 `execution.taskSupport`); the server layer decides. */
   taskSupport?(tool: string): 'optional' | undefined;
 }

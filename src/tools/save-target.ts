@@ -6,7 +6,7 @@
  */
 import type { CallToolResult, InputRequiredResult, ServerContext } from '@modelcontextprotocol/server';
 import { planSave, type SavePlan } from '../artifacts/save-to.js';
-import { invalidRequest, toProviderError } from '../providers/errors.js';
+import { toProviderError } from '../providers/errors.js';
 import type { ToolDeps } from './deps.js';
 import { toErrorResult } from './to-tool-result.js';
 
@@ -24,18 +24,11 @@ export async function decideSave(deps: ToolDeps, ctx: ServerContext, saveTo: str
     deps.logger.warn({ err: toProviderError(err).message }, 'roots/list failed; save_to uses MCP_PROVIDERS_OUTPUT_DIRS only');
   }
   const roots = [...new Set([...(clientRoots ?? []), ...deps.config.outputDirs])];
-  if (!roots.length && deps.remoteClients) {
-    return {
-      answer: toErrorResult(
-        invalidRequest(
-          `save_to "${saveTo}" refused: this server is reached over the network, so its disk is not the client's; ` +
-            'it writes only into MCP_PROVIDERS_OUTPUT_DIRS, which is not set. Nothing was written.',
-        ),
-      ),
-    };
-  }
+  const noRoots = deps.clientRootsRefused
+    ? `${deps.clientRootsRefused}; it writes only into MCP_PROVIDERS_OUTPUT_DIRS, which is not set`
+    : 'no folder may be written to: the client offers no roots (roots/list), and MCP_PROVIDERS_OUTPUT_DIRS is not set';
   try {
-    return { plan: await planSave(saveTo, roots, { count, overwrite }) };
+    return { plan: await planSave(saveTo, roots, { count, overwrite, noRoots }) };
   } catch (err) {
     return { answer: toErrorResult(err) };
   }

@@ -16,6 +16,7 @@ import { createServer } from '../../src/server/create-server.js';
 import type { Core } from '../../src/tools/deps.js';
 import { startFalEmulator, type FalEmulator } from '../emulators/fal/index.js';
 import { testCore } from '../helpers/in-process.js';
+import { httpServer, testEnv } from '../helpers/server-process.js';
 
 type Revision = '2025-11-25' | '2026-07-28';
 interface Out {
@@ -29,7 +30,8 @@ const sha = (path: string) => createHash('sha256').update(readFileSync(path)).di
 const textOf = (res: CallToolResult) => res.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 /** A client offering `roots` (or none), on either revision, wired in process to `core`. */
-async function connect(core: Core, revision: Revision, roots: string[] | undefined, remoteClients = false): Promise<{ client: Client; close(): Promise<void> }> {
+async function connect(core: Core, revision: Revision, roots: string[] | undefined, clientRootsRefused?: string): Promise<{ client: Client; close(): Promise<void> }> {
+  const options = clientRootsRefused ? { clientRootsRefused } : {};
   const client = new Client(
     { name: 'save-to-test', version: '1.0.0' },
     { capabilities: roots ? { roots: {} } : {}, ...(revision === '2026-07-28' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {}) },
@@ -37,12 +39,12 @@ async function connect(core: Core, revision: Revision, roots: string[] | undefin
   if (roots) client.setRequestHandler('roots/list', async () => ({ roots: roots.map((r) => ({ uri: pathToFileURL(r).href, name: 'project' })) }));
   if (revision === '2025-11-25') {
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    const server = createServer(core, 'legacy', { remoteClients });
+    const server = createServer(core, 'legacy', options);
     await server.connect(serverSide);
     await client.connect(clientSide);
     return { client, close: async () => void (await client.close(), await server.close()) };
   }
-  const handler = createMcpHandler((rc) => createServer(core, rc.era, { remoteClients }), { legacy: 'reject' });
+  const handler = createMcpHandler((rc) => createServer(core, rc.era, options), { legacy: 'reject' });
   await client.connect(new StreamableHTTPClientTransport(new URL('http://in-process.test/mcp'), { fetch: (url, init) => handler.fetch(new Request(url, init)) }));
   return { client, close: async () => void (await client.close(), await handler.close()) };
 }
@@ -95,6 +97,8 @@ describe.each(['2025-11-25', '2026-07-28'] as Revision[])('save_to on %s', (revi
     ['out-link/x.wav', 'symlink that leads out of the root'],
     ['out-link/deeper/x.wav', 'symlink that leads out of the root'],
     ['assets/voice.wav', 'already exists; pass overwrite: true'],
+    ['.git/config', "a path into '.git' is not allowed"],
+    ['sub/.GIT/hooks/pre-commit', "a path into '.git' is not allowed"],
   ])('refuses %s naming save_to and the roots, and writes nothing', async (requested, why) => {
     const path = requested === 'ABSOLUTE_OUTSIDE' ? join(outside, 'x.wav') : requested;
     const before = { project: filesUnder(project), outside: filesUnder(outside), jobs: (await core.jobs.list({ limit: 1000 })).length };
@@ -168,15 +172,14 @@ describe('save_to without client roots', () => {
     }
   });
 
-  it('over HTTP beyond loopback, ignores client roots and refuses unless MCP_PROVIDERS_OUTPUT_DIRS is set', async () => {
+  it('in process, with client roots refused (as HTTP beyond loopback sets them), uses MCP_PROVIDERS_OUTPUT_DIRS only, and says why', async () => {
     const project = mkdtempSync(join(tmpdir(), 'mcp-providers-remote-'));
     const core = testCore();
-    const s = await connect(core, '2025-11-25', [project], true);
+    const s = await connect(core, '2025-11-25', [project], "this server is reached over the network, so its disk is not the client's");
     try {
       const { res, text } = await call(s.client, 'tts', { text: 'remote', save_to: 'a.wav' });
       expect(res.isError).toBe(true);
-      expect(text).toContain('its disk is not the client');
-      expect(text).toContain('MCP_PROVIDERS_OUTPUT_DIRS');
+      expect(text).toContain("its disk is not the client's; it writes only into MCP_PROVIDERS_OUTPUT_DIRS, which is not set");
       expect(filesUnder(project)).toEqual([]);
     } finally {
       await s.close();
@@ -213,6 +216,47 @@ describe('save_to with several files', () => {
     } finally {
       await s.close();
       await core.shutdown();
+    }
+  });
+});
+
+describe('save_to over Streamable HTTP on loopback (the built server)', () => {
+  /** A v2 client offering `project` as its root, on 2025-11-25, to the built server at `url`. */
+  async function rootsClient(url: string, project: string, headers: Record<string, string> = {}): Promise<Client> {
+    const client = new Client({ name: 'save-to-http', version: '1.0.0' }, { capabilities: { roots: {} } });
+    client.setRequestHandler('roots/list', async () => ({ roots: [{ uri: pathToFileURL(project).href }] }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+    return client;
+  }
+
+  it('without a token, ignores the client roots (any local process could name them) and writes nothing', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'mcp-providers-http-'));
+    const srv = await httpServer(testEnv({ MCP_PROVIDERS_LOG_LEVEL: 'warn' }));
+    const client = await rootsClient(srv.url, project);
+    try {
+      const { res, text } = await call(client, 'tts', { text: 'over http', save_to: 'a.wav' });
+      expect(res.isError).toBe(true);
+      expect(text).toContain('takes no token (MCP_PROVIDERS_AUTH_TOKEN)');
+      expect(filesUnder(project)).toEqual([]);
+    } finally {
+      await client.close();
+      await srv.close();
+    }
+  });
+
+  it('with a token, writes into the client root', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'mcp-providers-http-'));
+    const token = 'save-to-test-token-0123456789';
+    const srv = await httpServer(testEnv({ MCP_PROVIDERS_LOG_LEVEL: 'warn', MCP_PROVIDERS_AUTH_TOKEN: token }));
+    const client = await rootsClient(srv.url, project, { authorization: `Bearer ${token}` });
+    try {
+      const { res, out, text } = await call(client, 'tts', { text: 'over http', save_to: 'a.wav' });
+      expect(res.isError, text).toBeFalsy();
+      expect(out.saved?.[0]?.path).toBe(join(project, 'a.wav'));
+      expect(sha(join(project, 'a.wav'))).toBe(out.artifacts![0]!.sha256);
+    } finally {
+      await client.close();
+      await srv.close();
     }
   });
 });
