@@ -7,7 +7,6 @@ import { Client, InMemoryTransport, type CallToolResult, type Tool } from '@mode
 import type { ServerConfig } from '../registry/config.js';
 import { createCore } from '../server/core.js';
 import { createServer } from '../server/create-server.js';
-import { shutdownTracing } from '../telemetry/tracing.js';
 import { PACKAGE } from '../util/package.js';
 
 export async function runCall(config: ServerConfig, positionals: string[], pairs: string[], json: string | undefined): Promise<number> {
@@ -42,8 +41,8 @@ export async function runCall(config: ServerConfig, positionals: string[], pairs
   } finally {
     await client.close();
     await server.close();
-    // With tracing on, the call's spans are exported before the process exits.
-    await shutdownTracing();
+    // Stops the job layer, closes the artifact index and exports the call's spans (tracing on) before the process exits.
+    await core.shutdown();
   }
 }
 

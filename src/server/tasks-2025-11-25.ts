@@ -60,7 +60,11 @@ export function registerTasks20251125(server: McpServer, core: Core): void {
     // Spec: a task for a tool without taskSupport SHOULD get -32601.
     if (!TASK_TOOLS.has(name)) throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Tool ${name} cannot be called as a task (no execution.taskSupport); call it without "task"`);
     const { job, result } = await startJob(core, request, ctx, call);
-    if (!job) throw new ProtocolError(ProtocolErrorCode.InvalidParams, textOf(result) || `${name}: the call was refused`);
+    // No job: a refusal (an error for the task request), or an answer that runs nothing (`estimate: true`), given as it is.
+    if (!job) {
+      if (!result.isError) return result;
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, textOf(result) || `${name}: the call was refused`);
+    }
     core.logger.info({ task: job.id, tool: name, revision: '2025-11-25' }, 'task created');
     notifyWhenDone(server, core, job.id);
     const created: CreateTaskResultV1 = { task: seedTask(core, job), _meta: { [MODEL_IMMEDIATE_RESPONSE]: textOf(result) } };

@@ -23,7 +23,7 @@ import { toJobResult } from '../tools/to-tool-result.js';
  */
 export const TASK_TOOLS: ReadonlySet<string> = new Set(['generate_video', 'generate_audio']);
 
-/** Both revisions' task statuses (we never ask for input, so never `input_required`). */
+/** Both revisions' task statuses. A job never waits for input (save_to's roots are asked for before a job exists), so never `input_required`. */
 export type TaskStatus = 'working' | 'completed' | 'failed' | 'cancelled';
 
 export function taskStatusOf(job: JobRecord): TaskStatus {

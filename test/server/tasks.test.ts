@@ -164,6 +164,20 @@ describe('2025-11-25 (v1 SDK client, experimental tasks)', () => {
     await expect(bad).rejects.toBeInstanceOf(McpError);
     await expect(bad).rejects.toMatchObject({ code: -32602 });
   });
+
+  it('estimate: true asked as a task runs nothing and answers with the estimate, not an error', async () => {
+    const { client } = await legacy();
+    const jobsBefore = (await core.jobs.list({ limit: 1000 })).length;
+    const requestsBefore = emu.requests.length;
+    const res = (await client.request({ method: 'tools/call', params: { name: 'generate_video', arguments: { ...VIDEO, estimate: true }, task: {} } }, CallToolResultSchema)) as {
+      isError?: boolean;
+      structuredContent?: { estimate?: { costUsd?: number } };
+    };
+    expect(res.isError).toBeFalsy();
+    expect(res.structuredContent?.estimate?.costUsd).toBeGreaterThan(0);
+    expect((await core.jobs.list({ limit: 1000 })).length).toBe(jobsBefore);
+    expect(emu.requests.length).toBe(requestsBefore);
+  });
 });
 
 describe('2026-07-28 (@modelcontextprotocol/ext-tasks)', () => {
