@@ -25,11 +25,12 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactSource } from '../providers/base.js';
 import { ProviderError } from '../providers/errors.js';
+import { formatBytes } from '../util/format.js';
 import { guardedFetch, type FetchPolicy } from '../util/guarded-fetch.js';
 import type { Logger } from '../util/logger.js';
 import { sniffMimeType } from '../util/media.js';
 import { ArtifactIndex, openIndex, type IndexEntry } from './artifact-index.js';
-import { choosePrunable, DEFAULT_PRUNE_INTERVAL_MS, formatBytes, MIN_AGE_MS, type RetentionOptions } from './retention.js';
+import { choosePrunable, DEFAULT_PRUNE_INTERVAL_MS, MIN_AGE_MS, type RetentionOptions } from './retention.js';
 import {
   artifactUri,
   extensionFor,
@@ -140,6 +141,8 @@ export class FsArtifactStore implements ArtifactStore {
   private ready?: Promise<void>;
   private readonly sweepAgeMs: number;
   private readonly now: () => number;
+  /** `opts.retention` when it sets a limit; undefined (nothing is ever pruned) when it sets none. */
+  private readonly retention?: RetentionOptions;
   private openedIndex?: ArtifactIndex;
   /** Pruning passes run one at a time; the next waits for the one before. */
   private pruning: Promise<unknown> = Promise.resolve();
@@ -148,6 +151,8 @@ export class FsArtifactStore implements ArtifactStore {
   constructor(private readonly opts: FsStoreOptions) {
     this.sweepAgeMs = Math.max(0, opts.sweepAgeMs ?? DEFAULT_SWEEP_AGE_MS);
     this.now = opts.now ?? Date.now;
+    const rules = opts.retention;
+    if (rules && (rules.maxAgeMs !== undefined || rules.maxBytes !== undefined)) this.retention = rules;
   }
 
   /**
@@ -162,7 +167,7 @@ export class FsArtifactStore implements ArtifactStore {
       } catch (err) {
         this.opts.logger?.warn({ dir: this.opts.dir, err: (err as Error).message }, 'artifact sweep failed; leftovers stay until the next start');
       }
-      if (this.opts.retention) await this.prune().catch((err: unknown) => this.pruneFailed(err));
+      if (this.retention) await this.prune().catch((err: unknown) => this.pruneFailed(err));
     })();
     return this.ready;
   }
@@ -342,31 +347,17 @@ export class FsArtifactStore implements ArtifactStore {
 
   /** An index row as a record, or undefined when the row is unreadable or its file is not there at the recorded size. */
   private async fromIndex(id: string, json: string): Promise<ArtifactRecord | undefined> {
-    let raw: unknown;
+    let found: LoadResult;
     try {
-      raw = JSON.parse(json);
-    } catch {
-      raw = undefined;
-    }
-    if (!isStoredRecord(raw, id)) {
-      this.opts.logger?.warn({ id }, 'artifact index row unreadable; left out of the list');
-      return undefined;
-    }
-    const path = join(this.opts.dir, mediaFileName(id, raw.mimeType));
-    try {
-      const st = await lstat(path);
-      if (!st.isFile()) return undefined;
-      if (st.size !== raw.size) {
-        // The bytes are there but not the ones recorded: hidden from readers, left for a person to look at.
-        this.opts.logger?.warn({ id, file: path, recorded: raw.size, actual: st.size }, 'artifact file does not have its recorded size; hidden, not deleted');
-        return undefined;
-      }
+      found = await this.checkRecord(id, json, true);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.logger?.warn({ id, err: (err as Error).message }, 'artifact file unreadable; left out of the list');
+      this.opts.logger?.warn({ id, err: (err as Error).message }, 'artifact file unreadable; left out of the list');
       return undefined;
     }
-    const { file: _file, ...stored } = raw;
-    return { ...stored, id, uri: artifactUri(id), path };
+    if (found.kind === 'ok') return found.record;
+    if (found.kind === 'bad') this.opts.logger?.warn({ id }, 'artifact index row unreadable; left out of the list');
+    if (found.kind === 'bad-size') this.badSize(id, found);
+    return undefined;
   }
 
   /**
@@ -452,8 +443,7 @@ export class FsArtifactStore implements ArtifactStore {
         const size = await oldEnough(name);
         if (size === undefined) return;
         if (found.kind === 'bad-size') {
-          // The bytes are there but not the ones recorded: hidden from readers, left for a person to look at.
-          this.opts.logger?.warn({ id, file: found.file, recorded: found.recorded, actual: found.actual }, 'artifact file does not have its recorded size; hidden, not deleted');
+          this.badSize(id, found);
           report.kept.push(name);
           return;
         }
@@ -499,7 +489,7 @@ export class FsArtifactStore implements ArtifactStore {
   /**
    * Deletes what the retention rules pick (retention.ts), oldest first, and logs what went.
    * Runs on first use, after the sweep, and after a `put` (see `pruneAfterPut`); passes run one
-   * at a time. Without `retention` it deletes nothing.
+   * at a time. Without a retention limit it deletes nothing.
    *
    * Order per artifact, the reverse of `put`'s: the index row (all rows of a pass in one
    * transaction, which is also how two processes pruning at once never both take one), then the
@@ -519,11 +509,11 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   private async pruneNow(): Promise<PruneReport> {
-    const rules = this.opts.retention;
+    const rules = this.retention;
     const now = this.now();
     this.lastPruneAt = now;
     const index = this.index();
-    if (!rules || (rules.maxAgeMs === undefined && rules.maxBytes === undefined)) return { removed: [], byAge: 0, bySize: 0, bytes: 0, totalBytes: index.totalBytes() };
+    if (!rules) return { removed: [], byAge: 0, bySize: 0, bytes: 0, totalBytes: index.totalBytes() };
     const chosen = index.claim(now - (rules.minAgeMs ?? MIN_AGE_MS), (oldestFirst, total) => choosePrunable(oldestFirst, total, { ...rules, now }));
     const report: PruneReport = { removed: [], byAge: 0, bySize: 0, bytes: 0, totalBytes: 0 };
     for (const { artifact, reason } of chosen) {
@@ -555,7 +545,7 @@ export class FsArtifactStore implements ArtifactStore {
    * the interval, so puts do not each pay for a pass that can delete nothing.
    */
   private async pruneAfterPut(size: number): Promise<void> {
-    const rules = this.opts.retention;
+    const rules = this.retention;
     if (!rules) return;
     try {
       const due = this.now() - this.lastPruneAt >= (rules.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS);
@@ -581,9 +571,17 @@ export class FsArtifactStore implements ArtifactStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
       throw err;
     }
+    return this.checkRecord(id, text, checkMedia);
+  }
+
+  /**
+   * Checks a record's JSON (a sidecar's text or an index row), and with `checkMedia` that its file
+   * is there at the recorded size; throws only for an I/O error.
+   */
+  private async checkRecord(id: string, json: string, checkMedia: boolean): Promise<LoadResult> {
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(json);
     } catch {
       return { kind: 'bad' };
     }
@@ -604,6 +602,11 @@ export class FsArtifactStore implements ArtifactStore {
     }
     if (actual !== stored.size) return { kind: 'bad-size', file: path, recorded: stored.size, actual };
     return { kind: 'ok', record };
+  }
+
+  /** The bytes are there but not the ones recorded: hidden from readers, left for a person to look at. */
+  private badSize(id: string, found: Extract<LoadResult, { kind: 'bad-size' }>): void {
+    this.opts.logger?.warn({ id, file: found.file, recorded: found.recorded, actual: found.actual }, 'artifact file does not have its recorded size; hidden, not deleted');
   }
 
   /**
@@ -679,7 +682,7 @@ function indexEntry(record: ArtifactRecord): IndexEntry {
   return {
     id: record.id,
     // A sidecar whose createdAt does not parse (edited by hand) ages from its id's time.
-    createdAt: Number.isFinite(createdAt) ? createdAt : Number.parseInt(record.id.slice(0, 9), 36),
+    createdAt: Number.isFinite(createdAt) ? createdAt : idTime(record.id),
     size: record.size,
     file: mediaFileName(record.id, record.mimeType),
     record: JSON.stringify(stored),
@@ -733,8 +736,14 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** 9 base-36 digits of the time (ms since the epoch), then 12 random hex digits: ids sort by time. */
 function newId(now: number): string {
   return now.toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
+}
+
+/** The time (ms since the epoch) a {@link newId} id was made at. */
+function idTime(id: string): number {
+  return Number.parseInt(id.slice(0, 9), 36);
 }
 
 /** Bytes looked at before a download's type is decided. */

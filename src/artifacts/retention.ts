@@ -7,6 +7,7 @@
  * younger than {@link MIN_AGE_MS} never goes: a client was just handed its link and may be
  * reading it. When the young ones alone are over the cap, they stay and every older one goes.
  */
+import { formatBytes } from '../util/format.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -89,18 +90,6 @@ export function parseByteSize(text: string): number | undefined {
   if (unit === undefined || (unit === 1 && !/^\d+$/.test(m[1]))) return undefined;
   const bytes = Math.floor(Number(m[1]) * unit);
   return Number.isSafeInteger(bytes) ? bytes : undefined;
-}
-
-/** `10 GiB`, `476.8 MiB`, `512 B`: for logs and `doctor`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[i]}`;
 }
 
 /** One phrase for `doctor`: "kept 30 days / 10 GiB", "kept 30 days / no size limit", "kept forever". */

@@ -2,6 +2,8 @@
  * The one error type. Adapters map every SDK error to a ProviderError; the runner
  * decides on retry and fallback from `code` and `retryable` alone.
  */
+import type { z } from 'zod';
+
 export type ErrorCode =
   | 'auth'
   | 'invalid_request'
@@ -64,6 +66,17 @@ export class ProviderError extends Error {
 /** Input the caller can fix; raised at the tool boundary and by adapters before paid calls. */
 export function invalidRequest(message: string, providerId?: string): ProviderError {
   return new ProviderError({ code: 'invalid_request', message, providerId });
+}
+
+/**
+ * One `<provider>.models.<id>` entry of config/providers.yaml, checked against its schema. A
+ * malformed entry fails the adapter's load: an `internal` error naming the YAML path and every issue.
+ */
+export function parseModelEntry<S extends z.ZodType>(providerId: string, id: string, schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ');
+  throw new ProviderError({ code: 'internal', providerId, message: `config/providers.yaml ${providerId}.models.${id} is invalid: ${issues}` });
 }
 
 /** Normalised code for an HTTP status from a provider's API. */

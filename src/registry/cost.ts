@@ -4,7 +4,7 @@
  * × the price). Pure functions over plain data, so the runner, the tools and tests share them.
  */
 import type { Capability, CostSource, GenerationResult, OptionsByCapability, Prompt } from '../providers/base.js';
-import { formatUsd, roundUsd, type Price, type PriceBook } from './prices.js';
+import { formatUsd, roundUsd, UNIT_FIELDS, type Price, type PriceBook } from './prices.js';
 
 /**
  * What a request asks for, as far as price goes: plain JSON, kept with an accepted long job so a
@@ -102,8 +102,7 @@ function videoRate(price: Price, audio: boolean | undefined, limits: ModelLimits
 
 /** Replicate's community models: billed by compute seconds, with no price per thing made. */
 function billedByTimeOnly(price: Price): boolean {
-  const made = [price.input_per_million_tokens, price.output_per_million_tokens, price.per_image, price.per_second, price.per_second_with_audio, price.per_clip, price.per_thousand_characters];
-  return price.per_compute_second !== undefined && made.every((v) => v === undefined);
+  return price.per_compute_second !== undefined && UNIT_FIELDS.every((k) => k === 'per_compute_second' || price[k] === undefined);
 }
 
 function longest(facts: CostFacts, price: Price, limits: ModelLimits): number | undefined {

@@ -11,7 +11,7 @@ import { z } from 'zod';
 const usd = z.number().nonnegative().finite();
 
 /** The unit fields: at least one must be given. */
-const UNIT_FIELDS = [
+export const UNIT_FIELDS = [
   'input_per_million_tokens',
   'output_per_million_tokens',
   'per_image',

@@ -23,7 +23,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Capability, GenerationResult } from '../providers/base.js';
 import { toProviderError, type ProviderError } from '../providers/errors.js';
-import { isSecretName, scrubSecrets, type Logger } from '../util/logger.js';
+import { scrubSecrets, secretValues, type Logger } from '../util/logger.js';
 import * as A from './attributes.js';
 import { tracesExporters, type AttemptSpan, type AttemptStart, type Attributes, type SpanOutcome, type TracingImpl, type TracingOptions } from './tracing.js';
 
@@ -69,10 +69,10 @@ export async function startSdk(env: Env, opts: TracingOptions): Promise<TracingI
 async function buildExporters(env: Env, logger: Logger): Promise<SpanExporter[]> {
   const names = tracesExporters(env);
   const exporters: SpanExporter[] = [];
+  // Names this server has no exporter for were warned about by startTracing.
   for (const name of new Set(names.length ? names : ['otlp'])) {
     if (name === 'otlp') exporters.push(await otlpExporter(env, logger));
     else if (name === 'console') exporters.push(new StderrSpanExporter());
-    else logger.warn({ exporter: name }, 'OTEL_TRACES_EXPORTER names an exporter this server does not have (it has otlp and console); ignored');
   }
   return exporters;
 }
@@ -279,9 +279,7 @@ function serverOf(baseUrl: string | undefined): Attributes {
  * credentials in a URL.
  */
 export function scrubberFor(env: Env): (text: string) => string {
-  const secrets = Object.entries(env)
-    .filter(([name, value]) => typeof value === 'string' && value.length >= 6 && isSecretName(name))
-    .map(([, value]) => value as string);
+  const secrets = secretValues(env);
   for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
     for (const pair of (env[name] ?? '').split(',')) {
       const value = pair.slice(pair.indexOf('=') + 1).trim();

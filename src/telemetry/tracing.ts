@@ -23,16 +23,26 @@ export type AttributeValue = string | number | boolean | string[];
 export type Attributes = Record<string, AttributeValue | undefined>;
 type Env = Record<string, string | undefined>;
 
+/** The OTEL_TRACES_EXPORTER names this server has an exporter for. */
+export const KNOWN_EXPORTERS: readonly string[] = ['otlp', 'console'];
+
 /**
- * True when the standard variables ask for traces: OTEL_EXPORTER_OTLP_ENDPOINT,
- * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER (otlp, console) is set, and neither
- * OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none turns it off.
+ * True when the standard variables ask for traces an exporter here can send: OTEL_TRACES_EXPORTER
+ * names otlp or console, or is unset and OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; and neither OTEL_SDK_DISABLED=true nor
+ * OTEL_TRACES_EXPORTER=none turns it off. Names of exporters this server lacks (zipkin) count for
+ * nothing: with no other name, tracing stays off.
  */
 export function tracingConfigured(env: Env): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  if (tracingOff(env)) return false;
   const exporters = tracesExporters(env);
-  if (exporters.length) return !exporters.includes('none');
+  if (exporters.length) return exporters.some((e) => KNOWN_EXPORTERS.includes(e));
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+}
+
+/** OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. */
+function tracingOff(env: Env): boolean {
+  return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' || tracesExporters(env).includes('none');
 }
 
 /** OTEL_TRACES_EXPORTER as a list (lowercase; empty when unset). */
@@ -116,13 +126,21 @@ const NO_SPAN: AttemptSpan = {
 let loading: Promise<boolean> | undefined;
 let impl: TracingImpl | undefined;
 let stopping: Promise<void> | undefined;
+let warnedUnknown = false;
 
 /**
  * Loads the SDK when the environment configures tracing (once per process); resolves true when
  * tracing is on. A failure to load or set it up is logged and leaves tracing off: it never
- * stops the server.
+ * stops the server. OTEL_TRACES_EXPORTER names this server has no exporter for are warned about
+ * here, once per process, whether or not a known name loads the SDK.
  */
 export function startTracing(env: Env, opts: TracingOptions): Promise<boolean> {
+  if (!warnedUnknown && !tracingOff(env)) {
+    warnedUnknown = true;
+    for (const name of new Set(tracesExporters(env))) {
+      if (!KNOWN_EXPORTERS.includes(name)) opts.logger.warn({ exporter: name }, 'OTEL_TRACES_EXPORTER names an exporter this server does not have (it has otlp and console); ignored');
+    }
+  }
   if (!tracingConfigured(env)) return Promise.resolve(false);
   loading ??= import('./sdk.js')
     .then((sdk) => sdk.startSdk(env, opts))

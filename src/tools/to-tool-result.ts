@@ -8,6 +8,7 @@ import { artifactName, type ArtifactRecord } from '../artifacts/store.js';
 import type { JobRecord, JobResult } from '../jobs/job-record.js';
 import { ProviderError, toProviderError } from '../providers/errors.js';
 import { formatUsd } from '../registry/prices.js';
+import { formatBytes } from '../util/format.js';
 import { redactSecrets } from '../util/logger.js';
 import type { GenerationOutput } from './schemas.js';
 
@@ -146,7 +147,7 @@ function withJob(result: CallToolResult, job: JobRecord): CallToolResult {
 }
 
 function describeArtifact(r: ArtifactRecord): string {
-  const parts = [`${r.mimeType}, ${formatBytes(r.size)}`];
+  const parts = [`${r.mimeType}, ${formatBytes(r.size, { fixed: true, largest: 'MiB' })}`];
   if (r.width && r.height) parts.push(`${r.width}×${r.height}`);
   if (r.durationSeconds) parts.push(`${r.durationSeconds.toFixed(1)} s`);
   if (r.path) parts.push(`file: ${r.path}`);
@@ -167,8 +168,3 @@ function summaryLine(g: JobResult): string | undefined {
   return `Generated ${g.artifacts.length} file${g.artifacts.length === 1 ? '' : 's'} (${bits.join(', ')}):\n${files}${saved}${warn}`;
 }
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-}

@@ -39,7 +39,8 @@ export function isSecretName(name: string): boolean {
   return /(KEY|TOKEN|SECRET|PASSWORD|CREDENTIALS_JSON)$/i.test(name) || name === 'FAL_KEY' || name === 'HF_TOKEN';
 }
 
-function secretValues(env: NodeJS.ProcessEnv = process.env): string[] {
+/** The values of the secret variables (see {@link isSecretName}) long enough to scrub (six characters or more). */
+export function secretValues(env: Readonly<Record<string, string | undefined>> = process.env): string[] {
   return Object.entries(env)
     .filter(([k, v]) => isSecretName(k) && typeof v === 'string' && v.length >= 6)
     .map(([, v]) => v as string);

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FsArtifactStore, indexPathFor } from '../../src/artifacts/fs-store.js';
-import { choosePrunable, DAY_MS, describeRetention, formatBytes, HOUR_MS, parseByteSize, type AgedArtifact, type RetentionOptions } from '../../src/artifacts/retention.js';
+import { choosePrunable, DAY_MS, describeRetention, HOUR_MS, parseByteSize, type AgedArtifact, type RetentionOptions } from '../../src/artifacts/retention.js';
 import { loadConfig } from '../../src/registry/config.js';
+import { formatBytes } from '../../src/util/format.js';
 import { META, plant } from './plant.js';
 
 const MIN = 60_000;
@@ -219,5 +220,14 @@ describe('FsArtifactStore retention', () => {
     const store = new FsArtifactStore({ dir, now: () => T0 });
     expect(await listed(store)).toEqual(['very old and big']);
     expect(await store.prune()).toMatchObject({ removed: [], totalBytes: 10 ** 6 });
+  });
+
+  it('with both limits off (what the server passes for 0 or off) deletes nothing either', async () => {
+    const dir = await folder();
+    await plant(dir, T0 - 400 * DAY_MS, 10 ** 6, 'very old and big');
+    const store = new FsArtifactStore({ dir, retention: { maxAgeMs: undefined, maxBytes: undefined, minAgeMs: 0, intervalMs: 0 }, now: () => T0 });
+    expect(await listed(store)).toEqual(['very old and big']);
+    await store.put({ kind: 'bytes', data: new Uint8Array(10) }, { ...META, prompt: 'new' });
+    expect(await store.prune()).toMatchObject({ removed: [], totalBytes: 10 ** 6 + 10 });
   });
 });

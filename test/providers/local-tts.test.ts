@@ -375,4 +375,17 @@ describe('local provider module', () => {
     expect((await broken({ speeed: 1 })).message).toMatch(/speeed/);
     expect(await broken({ voices: ['en', 'klingon'] })).toMatchObject({ code: 'internal', message: expect.stringMatching(/espeak-ng\.voices names what espeak-ng cannot load: "klingon"/) });
   });
+
+  it('with local text configured, a bad espeak-ng entry fails tts alone, with the same error', async () => {
+    const espeak = packagedModels['espeak-ng']!;
+    const adapter = await local.load(env({ LOCAL_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }, { 'espeak-ng': { ...espeak, speed: { min: 0.5, max: 4 } } }));
+    expect(adapter.text).toBeDefined();
+    await expect(adapter.tts!.generate(prompt('hi'), opts(), ctx())).rejects.toMatchObject({
+      code: 'internal',
+      message: expect.stringMatching(/local\.models\.espeak-ng is invalid: speed: espeak-ng speaks 80–450 words a minute/),
+    });
+    const missing = await local.load(env({ LOCAL_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }, {}));
+    expect(missing.text).toBeDefined();
+    await expect(missing.tts!.generate(prompt('hi'), opts(), ctx())).rejects.toThrow(/no local\.models\.espeak-ng entry/);
+  });
 });

@@ -29,6 +29,9 @@ describe('tracingConfigured', () => {
     [{ OTEL_SDK_DISABLED: 'TRUE', OTEL_TRACES_EXPORTER: 'console' }, false],
     [{ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, true],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: '  ' }, false],
+    [{ OTEL_TRACES_EXPORTER: 'zipkin' }, false],
+    [{ OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, false],
+    [{ OTEL_TRACES_EXPORTER: 'zipkin, console' }, true],
   ])('%j → %s', (env, on) => {
     expect(tracingConfigured(env)).toBe(on);
   });

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { CAPABILITIES, type Capability, type MediaAttachment } from '../base.js';
-import { ProviderError, invalidRequest } from '../errors.js';
+import { invalidRequest, parseModelEntry } from '../errors.js';
 
 export const PROVIDER_ID = 'google-vertex';
 
@@ -49,18 +49,7 @@ export type ModelCatalog = ReadonlyMap<string, ModelSpec>;
 /** Parses `info.models`; a malformed entry fails the adapter's load with the YAML path in the message. */
 export function parseModelCatalog(models: Record<string, Record<string, unknown>>): ModelCatalog {
   const out = new Map<string, ModelSpec>();
-  for (const [id, raw] of Object.entries(models)) {
-    const parsed = ModelSpecSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ');
-      throw new ProviderError({
-        code: 'internal',
-        providerId: PROVIDER_ID,
-        message: `config/providers.yaml google-vertex.models.${id} is invalid: ${issues}`,
-      });
-    }
-    out.set(id, parsed.data);
-  }
+  for (const [id, raw] of Object.entries(models)) out.set(id, parseModelEntry(PROVIDER_ID, id, ModelSpecSchema, raw));
   return out;
 }
 

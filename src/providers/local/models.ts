@@ -6,7 +6,7 @@
  * and bounds what the YAML may declare.
  */
 import { z } from 'zod';
-import { ProviderError } from '../errors.js';
+import { ProviderError, parseModelEntry } from '../errors.js';
 
 const PROVIDER_ID = 'local';
 export const ESPEAK_MODEL = 'espeak-ng';
@@ -47,10 +47,6 @@ const TextModelSchema = z.object({ capability: z.literal('text'), notes: z.strin
 
 export type LocalTtsModel = z.infer<typeof TtsModelSchema>;
 
-function configError(id: string, detail: string): ProviderError {
-  return new ProviderError({ code: 'internal', providerId: PROVIDER_ID, message: `config/providers.yaml local.models.${id} is invalid: ${detail}` });
-}
-
 /**
  * The espeak-ng entry of `info.models`, validated. Every entry is checked (a typo is an error,
  * not a silently ignored limit); a missing espeak-ng entry is one too, since without it local
@@ -59,10 +55,8 @@ function configError(id: string, detail: string): ProviderError {
 export function parseLocalTtsModel(models: Record<string, Record<string, unknown>>): LocalTtsModel {
   let tts: LocalTtsModel | undefined;
   for (const [id, raw] of Object.entries(models)) {
-    const schema = raw.capability === 'tts' ? TtsModelSchema : TextModelSchema;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw configError(id, parsed.error.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; '));
-    if (id === ESPEAK_MODEL && parsed.data.capability === 'tts') tts = parsed.data as LocalTtsModel;
+    const entry = parseModelEntry(PROVIDER_ID, id, raw.capability === 'tts' ? TtsModelSchema : TextModelSchema, raw);
+    if (id === ESPEAK_MODEL && entry.capability === 'tts') tts = entry;
   }
   if (!tts) {
     throw new ProviderError({

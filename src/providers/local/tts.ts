@@ -29,6 +29,8 @@ const DEFAULT_MAX_CONCURRENT = 2;
 /** How much worker output to keep, and to quote in an error message (stack frames dropped). */
 const OUTPUT_KEEP_CHARS = 8_000;
 const OUTPUT_QUOTE_CHARS = 400;
+/** What a refused speed's message tells the caller to do. */
+const SPEED_HINT = "use a speed in that range (1 is normal), or a provider that takes it (list_providers shows each model's limits).";
 /** Scripts the default English voice cannot read: it says "Chinese letter" / "Japanese letter" for every character. */
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 const CJK_HINT =
@@ -56,9 +58,14 @@ export function sanitizeText(text: string): string {
   return ' ' + text.replace(/\0/g, '');
 }
 
-function numberInRange(value: unknown, name: string, range: { min: number; max: number }): number {
+/**
+ * `value`, when it is a finite number in `range`; else invalid_request. With `hint` (what to do
+ * instead), the message names the value and says the range is local's own.
+ */
+function numberInRange(value: unknown, name: string, range: { min: number; max: number }, hint?: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < range.min || value > range.max) {
-    throw invalidRequest(`${name} must be a number from ${range.min} to ${range.max}.`, PROVIDER_ID);
+    const message = hint === undefined ? `${name} must be a number from ${range.min} to ${range.max}.` : `${name} ${String(value)} is outside what local accepts (${range.min}–${range.max}); ${hint}`;
+    throw invalidRequest(message, PROVIDER_ID);
   }
   return value;
 }
@@ -97,16 +104,10 @@ export function buildJob(prompt: Prompt, options: TtsOptions, catalog: VoiceCata
   }
   // Refused, not clamped, so the caller learns the request was not honoured. The range is local's
   // own, narrower than the tool's, so the message names whose range it is.
-  if (options.speed !== undefined && !(options.speed >= model.speed.min && options.speed <= model.speed.max)) {
-    throw invalidRequest(
-      `speed ${options.speed} is outside what local accepts (${model.speed.min}–${model.speed.max}); use a speed in that range (1 is normal), ` +
-        'or a provider that takes it (list_providers shows each model\'s limits).',
-      PROVIDER_ID,
-    );
-  }
+  const speed = options.speed === undefined ? undefined : numberInRange(options.speed, 'speed', model.speed, SPEED_HINT);
 
   const settings: SpeechPlan['settings'] = { voice: resolveVoice(catalog, options.voice, options.language) };
-  if (options.speed !== undefined) settings.speedWpm = Math.round(BASE_WPM * options.speed);
+  if (speed !== undefined) settings.speedWpm = Math.round(BASE_WPM * speed);
 
   const warnings: string[] = [];
   for (const [key, value] of Object.entries(options.extra)) {
