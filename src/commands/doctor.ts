@@ -5,13 +5,10 @@
  * variables, never values.
  */
 import { describeRetention } from '../artifacts/retention.js';
-import { existsSync } from 'node:fs';
-import type { SpendReport } from '../jobs/jobs.js';
 import type { ServerConfig } from '../registry/config.js';
-import { formatUsd } from '../registry/prices.js';
 import type { ProviderStatus } from '../registry/registry.js';
 import { createCore } from '../server/core.js';
-import { providerSpend, spendLine } from '../tools/list-providers.js';
+import { hasSpend, providerSpend, providerSpendText, spendLine, spendSummary } from '../tools/list-providers.js';
 
 const WIDTH = 100;
 
@@ -20,14 +17,11 @@ export async function runDoctor(config: ServerConfig, opts: { json?: boolean } =
   const { registry, jobs } = createCore({ config });
   const providers = registry.list();
   const usable = providers.filter((p) => p.usable).length;
-  // An existing job store is read; doctor never creates one.
-  const report: SpendReport = existsSync(config.jobDbPath) ? await jobs.spend() : { today: [], last30Days: [], todayUsd: 0, last30DaysUsd: 0 };
+  // An existing job store is read; without one there is no spend, and none is created.
+  const report = await jobs.spend();
   const spend = {
-    todayUsd: report.todayUsd,
-    last30DaysUsd: report.last30DaysUsd,
-    ...(config.dailyBudgetUsd !== undefined ? { dailyBudgetUsd: config.dailyBudgetUsd } : {}),
-    ...(config.maxCostUsd !== undefined ? { maxCostUsd: config.maxCostUsd } : {}),
-    providers: Object.fromEntries(providers.map((p) => [p.id, providerSpend(report, p.id)] as const).filter(([, s]) => s.last30DaysUsd > 0 || s.unknownCostCalls > 0)),
+    ...spendSummary(report, config),
+    providers: Object.fromEntries(providers.map((p) => [p.id, providerSpend(report, p.id)] as const).filter(([, s]) => hasSpend(s))),
   };
   if (opts.json) {
     const out = { providers, usable, spend, configuration: config.configFiles, artifactDir: config.artifactDir };
@@ -40,7 +34,7 @@ export async function runDoctor(config: ServerConfig, opts: { json?: boolean } =
   lines.push(...wrap(`${describeRetention(config.artifactMaxAgeDays, config.artifactMaxBytes)}, the last hour's are always kept`, '  '));
   lines.push(...wrap(spendLine(spend), ''));
   for (const [id, s] of Object.entries(spend.providers)) {
-    lines.push(...wrap(`${id}: today ${formatUsd(s.todayUsd)}, last 30 days ${formatUsd(s.last30DaysUsd)}${s.unknownCostCalls ? `, ${s.unknownCostCalls} calls of unknown cost` : ''}`, '  '));
+    lines.push(...wrap(`${id}: ${providerSpendText(s)}`, '  '));
   }
   lines.push(`${usable} of ${providers.length} providers usable.`);
   process.stdout.write(`${lines.join('\n')}\n`);

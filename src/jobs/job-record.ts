@@ -82,8 +82,18 @@ export interface JobRecord {
   error?: JobError;
   /** True when cancel_job reached the provider's own cancel; false when the provider has none. */
   providerCancelled?: boolean;
-  /** Set when a provider passed the cost checks, before it was asked. */
+  /**
+   * Set when a provider passed the cost checks, before it was asked. On a fallback it is replaced
+   * by the next candidate's: a provider that failed before it accepted anything is normally not
+   * billed, so the estimate that counts is the one of the candidate being tried now.
+   */
   costEstimate?: JobCostEstimate;
+  /**
+   * Failed jobs only: what the provider billed for an answer the job then could not keep (its files
+   * failed to download or store) — the cost the answer reported, else the estimate; null when
+   * neither is known. Absent when the job failed before any provider answered.
+   */
+  billedUsd?: number | null;
   /** ISO 8601. */
   createdAt: string;
   updatedAt: string;
@@ -111,7 +121,9 @@ export function idempotencyKeyFor(jobId: string): string {
  * What a job counts towards the day's spend, in USD; null when that is not known. A finished job
  * counts its cost; one still running counts its estimate (so concurrent calls see each other); a
  * cancelled job whose provider could not be told counts its estimate too (it is still billed there);
- * a failed or properly cancelled one counts nothing. Every store keeps this figure beside the record.
+ * a failed job counts what the provider billed for an answer it had given (`billedUsd`), nothing
+ * when it failed before any answer; a properly cancelled one counts nothing. Every store keeps this
+ * figure beside the record.
  */
 export function spendOf(job: JobRecord): number | null {
   switch (job.state) {
@@ -122,17 +134,20 @@ export function spendOf(job: JobRecord): number | null {
       return job.costEstimate ? (job.costEstimate.costUsd ?? null) : 0;
     case 'cancelled':
       return job.providerJob && job.providerCancelled === false ? (job.costEstimate?.costUsd ?? null) : 0;
+    case 'failed':
+      return job.billedUsd === undefined ? 0 : job.billedUsd;
     default:
       return 0;
   }
 }
 
-/** Spend of one provider over a period, from the job store. */
+/** Spend of one provider over a period, and over the recent part of it (today), from the job store. */
 export interface SpendRow {
   provider: string;
+  /** Over the whole period, the jobs whose cost is known. */
   costUsd: number;
-  /** Calls that counted, succeeded or still running. */
-  calls: number;
-  /** Of those, the ones whose cost is not known. */
+  /** Of that, the jobs created at or after the `recent` time given (today's). */
+  recentUsd: number;
+  /** Jobs over the period whose cost is not known, left out of the sums. */
   unknownCostCalls: number;
 }

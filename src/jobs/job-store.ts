@@ -4,7 +4,7 @@
  * running job carries a lease: the process holding it polls the provider, renews it while it
  * lives, and any other process takes the job over once the lease has run out.
  */
-import type { JobRecord, JobState, SpendRow } from './job-record.js';
+import type { JobCostEstimate, JobRecord, JobState, SpendRow } from './job-record.js';
 
 export interface Lease {
   /** The process that holds it (see `processOwner`). */
@@ -30,7 +30,20 @@ export interface JobStore {
   releaseLease(id: string, owner: string): Promise<void>;
   /** Unfinished jobs whose lease is free, expired, or held by an owner `deadOwner` says is gone. */
   orphans(now: number, deadOwner: (owner: string) => boolean): Promise<JobRecord[]>;
-  /** Spend per provider (`spendOf` of each job) of the jobs created at or after `since` (ISO 8601), `excludeId` left out. */
-  spend(since: string, excludeId?: string): Promise<SpendRow[]>;
+  /**
+   * Spend per provider (`spendOf` of each job) of the jobs created at or after `since`, and of those
+   * created at or after `recent` (ISO 8601 both), in one read.
+   */
+  spend(since: string, recent: string): Promise<SpendRow[]>;
+  /** The spend of all jobs created at or after `since`, `excludeId` left out (unknown costs count nothing). */
+  spentSince(since: string, excludeId?: string): Promise<number>;
+  /**
+   * The daily budget's one atomic step, even against other processes: sums the spend of the jobs
+   * created at or after `since` (job `id` left out) and, only when `fits` says the job's estimate
+   * fits beside it, records the estimate on the job (with its provider and model), so that the next
+   * call's sum counts it. Nothing is written to a job that has ended. Resolves to that spend and
+   * whether the estimate was recorded.
+   */
+  reserve(id: string, since: string, estimate: JobCostEstimate, fits: (spentUsd: number) => boolean): Promise<{ reserved: boolean; spentUsd: number }>;
   close(): Promise<void>;
 }

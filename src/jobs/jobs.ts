@@ -17,8 +17,9 @@ import type { Runner, RunHooks, RunOutcome, StartedJob } from '../registry/runne
 import { withJob } from '../telemetry/tracing.js';
 import { redactSecrets, type Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
+import { fitsBudget } from '../registry/cost-guard.js';
 import { roundUsd } from '../registry/prices.js';
-import { idempotencyKeyFor, isJobId, isTerminal, newJobId, type JobError, type JobRecord, type JobResult, type JobState, type SpendRow } from './job-record.js';
+import { idempotencyKeyFor, isJobId, isTerminal, newJobId, type JobCostEstimate, type JobError, type JobRecord, type JobResult, type JobState } from './job-record.js';
 import type { JobStore } from './job-store.js';
 
 export interface JobRequest<C extends Capability> {
@@ -48,10 +49,19 @@ export interface JobsOptions {
 
 /** Spend per provider today (UTC) and over the last 30 days (today included), from the job store. */
 export interface SpendReport {
-  today: SpendRow[];
-  last30Days: SpendRow[];
+  /** The providers with jobs over the last 30 days, by id. */
+  providers: ProviderSpend[];
   todayUsd: number;
   last30DaysUsd: number;
+}
+
+/** What calls to one provider cost: today (UTC), over the last 30 days, and how many of those had no known cost. */
+export interface ProviderSpend {
+  provider: string;
+  todayUsd: number;
+  last30DaysUsd: number;
+  /** Calls over the last 30 days whose cost is not known, left out of the sums. */
+  unknownCostCalls: number;
 }
 
 /** What a waiting caller hears between polls of the store. */
@@ -142,16 +152,17 @@ export class Jobs {
     return job;
   }
 
-  /** Spend per provider: today (UTC) and the last 30 days, today included. */
+  /** Spend per provider: today (UTC) and the last 30 days, today included (one read of the store). */
   async spend(now = new Date()): Promise<SpendReport> {
-    const [today, last30Days] = await Promise.all([this.opts.store.spend(utcDay(now, 0)), this.opts.store.spend(utcDay(now, 29))]);
-    const total = (rows: SpendRow[]) => roundUsd(rows.reduce((a, r) => a + r.costUsd, 0));
-    return { today, last30Days, todayUsd: total(today), last30DaysUsd: total(last30Days) };
+    const rows = await this.opts.store.spend(utcDay(now, 29), utcDay(now, 0));
+    const providers = rows.map((r) => ({ provider: r.provider, todayUsd: r.recentUsd, last30DaysUsd: r.costUsd, unknownCostCalls: r.unknownCostCalls }));
+    const total = (pick: (p: ProviderSpend) => number) => roundUsd(providers.reduce((a, p) => a + pick(p), 0));
+    return { providers, todayUsd: total((p) => p.todayUsd), last30DaysUsd: total((p) => p.last30DaysUsd) };
   }
 
   /** What today's jobs (UTC) count towards the budget, the job `excludeId` left out. */
-  async spentToday(excludeId?: string): Promise<number> {
-    return roundUsd((await this.opts.store.spend(utcDay(new Date(), 0), excludeId)).reduce((a, r) => a + r.costUsd, 0));
+  spentToday(excludeId?: string): Promise<number> {
+    return this.opts.store.spentSince(utcDay(new Date(), 0), excludeId);
   }
 
   get(id: string): Promise<JobRecord | undefined> {
@@ -226,25 +237,45 @@ export class Jobs {
       deadline: job.deadline,
       idempotencyKey: idempotencyKeyFor(job.id),
     };
+    // The estimate of the candidate being tried, until it is written. Without a daily budget (or for
+    // a free call) nobody reads a running call's estimate, so it rides along with the job's next write
+    // (the accepted start, or the result) rather than costing a durable write of its own.
+    let unwritten: Pick<JobRecord, 'costEstimate'> = {};
+    // Whether an estimate was written durably (under the budget): a later candidate's must replace it.
+    let estimateWritten = false;
+    // The provider's answer, once in hand: it was billed, whatever fails after it.
+    let answered: RunOutcome | undefined;
     try {
       await this.#change(job.id, (cur) => ({ ...cur, state: 'running' }));
-      // Without a daily budget nobody reads a running call's estimate, so it rides along with the
-      // job's next write (the accepted start, or the result) rather than costing a durable write of its own.
-      let unwritten: Pick<JobRecord, 'costEstimate'> = {};
       const hooks: RunHooks = {
         onStarted: async (started) => {
           await this.#change(job.id, (cur) => ({ ...cur, ...unwritten, provider: started.providerId, model: started.model, providerJob: stored(started) }));
         },
         isCancelled: async () => (await this.opts.store.get(job.id))?.state === 'cancelled',
-        budget: async () => (this.opts.dailyBudgetUsd === undefined ? undefined : { limitUsd: this.opts.dailyBudgetUsd, spentTodayUsd: await this.spentToday(job.id) }),
-        onAdmitted: async ({ providerId, model, estimate }) => {
-          const costEstimate = { providerId, model, summary: estimate.summary, ...(estimate.costUsd !== undefined ? { costUsd: estimate.costUsd } : {}) };
-          if (this.opts.dailyBudgetUsd === undefined) unwritten = { costEstimate };
-          else await this.#change(job.id, (cur) => ({ ...cur, provider: providerId, model, costEstimate }));
+        // The estimate that counts is the one of the candidate being tried now: one that failed before
+        // its provider accepted anything is normally not billed, so a fallback's estimate replaces it.
+        reserve: async ({ providerId, model, estimate }) => {
+          const costEstimate: JobCostEstimate = { providerId, model, summary: estimate.summary, ...(estimate.costUsd !== undefined ? { costUsd: estimate.costUsd } : {}) };
+          const limitUsd = this.opts.dailyBudgetUsd;
+          if (limitUsd === undefined || estimate.costUsd === 0) {
+            // No budget to check (or nothing to count against it): no read, and no write of its own —
+            // unless a paid candidate's estimate was written before and would count in its place.
+            unwritten = { costEstimate };
+            if (estimateWritten) await this.#change(job.id, (cur) => ({ ...cur, provider: providerId, model, costEstimate }));
+            return undefined;
+          }
+          // Today's spend and this estimate beside it, in one transaction: two calls at once cannot both pass.
+          const { reserved, spentUsd } = await this.opts.store.reserve(job.id, utcDay(new Date(), 0), costEstimate, (spent) => fitsBudget(estimate.costUsd, { limitUsd, spentTodayUsd: spent }));
+          if (!reserved) return { limitUsd, spentTodayUsd: spentUsd };
+          unwritten = { costEstimate };
+          estimateWritten = true;
+          this.#events.emit(`changed:${job.id}`);
+          return undefined;
         },
       };
       // The job id goes on the provider attempts' spans (tracing on).
-      const outcome = withoutSecrets(await withJob(job.id, () => body(ctx, hooks)));
+      answered = await withJob(job.id, () => body(ctx, hooks));
+      const outcome = withoutSecrets(answered);
       // A finished provider job's outputs are fetched again from its stored operation (polled once more), never paid for again.
       const refetch = async (): Promise<RunOutcome | undefined> => {
         const started = (await this.opts.store.get(job.id))?.providerJob;
@@ -272,7 +303,13 @@ export class Jobs {
         logger.info({ provider: current.providerJob.providerId }, 'job left for the next process to resume');
       } else {
         const error = this.#stopping ? stoppedError() : toProviderError(err);
-        await this.#change(job.id, (cur) => ({ ...cur, state: 'failed', message: undefined, error: jobError(error) }));
+        // The provider answered and a later step (storing its files) failed: what it billed still counts.
+        const billed = answered && {
+          provider: answered.providerId,
+          model: answered.model,
+          billedUsd: answered.result.usage?.costUsd ?? unwritten.costEstimate?.costUsd ?? current?.costEstimate?.costUsd ?? null,
+        };
+        await this.#change(job.id, (cur) => ({ ...cur, ...unwritten, state: 'failed', message: undefined, error: jobError(error), ...billed }));
         if (current?.state !== 'cancelled') logger.warn({ code: error.code, err: error.message }, 'job failed');
       }
     } finally {

@@ -6,9 +6,11 @@
  * to find jobs by state and lease, and to sum spend (`provider`, `spend_usd`: `spendOf` the record,
  * kept on every write).
  */
+import { existsSync } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { roundUsd } from '../registry/prices.js';
 import { openDatabase, transaction } from '../util/sqlite.js';
-import { isTerminal, spendOf, type JobRecord, type JobState, type SpendRow } from './job-record.js';
+import { isTerminal, spendOf, type JobCostEstimate, type JobRecord, type JobState, type SpendRow } from './job-record.js';
 import type { JobStore, Lease } from './job-store.js';
 
 interface Row {
@@ -19,7 +21,7 @@ interface Row {
 
 export class SqliteJobStore implements JobStore {
   readonly #db: DatabaseSync;
-  readonly #statements: Record<'insert' | 'get' | 'replace' | 'list' | 'listState' | 'unfinished' | 'setLease' | 'clearLease' | 'spend', StatementSync>;
+  readonly #statements: Record<'insert' | 'get' | 'replace' | 'list' | 'listState' | 'unfinished' | 'setLease' | 'clearLease' | 'spend' | 'spentSince', StatementSync>;
 
   /** Opens (or creates) the file; `util/sqlite.ts` loads `node:sqlite` and sets WAL, FULL sync and the busy wait. */
   constructor(path: string) {
@@ -30,10 +32,13 @@ export class SqliteJobStore implements JobStore {
       created_at TEXT NOT NULL,
       lease_owner TEXT,
       lease_until INTEGER NOT NULL DEFAULT 0,
-      record TEXT NOT NULL
+      record TEXT NOT NULL,
+      provider TEXT,
+      spend_usd REAL
     ) STRICT`);
     this.#db.exec('CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created_at)');
     this.#addSpendColumns();
+    this.#db.exec('CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at)');
     this.#statements = {
       insert: this.#db.prepare('INSERT INTO jobs (id, state, created_at, record, provider, spend_usd) VALUES (?, ?, ?, ?, ?, ?)'),
       get: this.#db.prepare('SELECT record, lease_owner, lease_until FROM jobs WHERE id = ?'),
@@ -44,16 +49,17 @@ export class SqliteJobStore implements JobStore {
       setLease: this.#db.prepare('UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?'),
       clearLease: this.#db.prepare('UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?'),
       spend: this.#db.prepare(`SELECT provider, COALESCE(SUM(spend_usd), 0) AS costUsd,
-          SUM(CASE WHEN state IN ('succeeded', 'queued', 'running') OR spend_usd IS NULL OR spend_usd > 0 THEN 1 ELSE 0 END) AS calls,
+          COALESCE(SUM(CASE WHEN created_at >= ? THEN spend_usd END), 0) AS recentUsd,
           SUM(CASE WHEN spend_usd IS NULL THEN 1 ELSE 0 END) AS unknownCostCalls
-        FROM jobs WHERE created_at >= ? AND id != ? AND provider IS NOT NULL GROUP BY provider ORDER BY provider`),
+        FROM jobs WHERE created_at >= ? AND provider IS NOT NULL GROUP BY provider ORDER BY provider`),
+      spentSince: this.#db.prepare('SELECT COALESCE(SUM(spend_usd), 0) AS spent FROM jobs WHERE created_at >= ? AND id != ? AND provider IS NOT NULL'),
     };
   }
 
   /**
    * `provider` and `spend_usd` came with cost tracking: a database made before gets them here,
-   * filled from its records. Several processes may open it at once; a column another one just
-   * added is no error.
+   * filled from its records (a new file has them from CREATE TABLE). Several processes may open it
+   * at once; a column another one just added is no error.
    */
   #addSpendColumns(): void {
     const columns = (this.#db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name);
@@ -72,7 +78,6 @@ export class SqliteJobStore implements JobStore {
     } catch (err) {
       if (!/duplicate column/i.test((err as Error).message)) throw err;
     }
-    this.#db.exec('CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at)');
   }
 
   async create(job: JobRecord): Promise<void> {
@@ -119,8 +124,36 @@ export class SqliteJobStore implements JobStore {
     return rows.filter((r) => !r.lease_owner || r.lease_until < now || deadOwner(r.lease_owner)).map((r) => JSON.parse(r.record) as JobRecord);
   }
 
-  async spend(since: string, excludeId = ''): Promise<SpendRow[]> {
-    return (this.#statements.spend.all(since, excludeId) as unknown as SpendRow[]).map((r) => ({ ...r, costUsd: Number(r.costUsd), calls: Number(r.calls), unknownCostCalls: Number(r.unknownCostCalls) }));
+  async spend(since: string, recent: string): Promise<SpendRow[]> {
+    return (this.#statements.spend.all(recent, since) as unknown as SpendRow[]).map((r) => ({
+      provider: r.provider,
+      costUsd: Number(r.costUsd),
+      recentUsd: Number(r.recentUsd),
+      unknownCostCalls: Number(r.unknownCostCalls),
+    }));
+  }
+
+  async spentSince(since: string, excludeId = ''): Promise<number> {
+    return this.#spentSince(since, excludeId);
+  }
+
+  async reserve(id: string, since: string, estimate: JobCostEstimate, fits: (spentUsd: number) => boolean): Promise<{ reserved: boolean; spentUsd: number }> {
+    // BEGIN IMMEDIATE: no other process writes between the sum and the estimate recorded beside it.
+    return transaction(this.#db, () => {
+      const spentUsd = this.#spentSince(since, id);
+      if (!fits(spentUsd)) return { reserved: false, spentUsd };
+      const row = this.#statements.get.get(id) as Row | undefined;
+      const current = row && (JSON.parse(row.record) as JobRecord);
+      if (current && !isTerminal(current.state)) {
+        const next: JobRecord = { ...current, provider: estimate.providerId, model: estimate.model, costEstimate: estimate, updatedAt: new Date().toISOString() };
+        this.#statements.replace.run(next.state, JSON.stringify(next), next.provider ?? null, spendOf(next), id);
+      }
+      return { reserved: true, spentUsd };
+    });
+  }
+
+  #spentSince(since: string, excludeId: string): number {
+    return roundUsd(Number((this.#statements.spentSince.get(since, excludeId) as { spent: number }).spent));
   }
 
   async close(): Promise<void> {
@@ -130,7 +163,8 @@ export class SqliteJobStore implements JobStore {
 
 /**
  * The default store, opened on first use: start-up opens no database and loads no `node:sqlite`
- * (whose Node 22 experimental warning `util/sqlite.ts` swallows).
+ * (whose Node 22 experimental warning `util/sqlite.ts` swallows). Reading spend before any job was
+ * stored (`list_providers`, `doctor` on a fresh machine) opens and creates nothing: no file, no spend.
  */
 export function lazySqliteJobStore(path: string): JobStore {
   let store: SqliteJobStore | undefined;
@@ -143,7 +177,9 @@ export function lazySqliteJobStore(path: string): JobStore {
     acquireLease: (id, lease, opts) => open().acquireLease(id, lease, opts),
     releaseLease: (id, owner) => open().releaseLease(id, owner),
     orphans: (now, deadOwner) => open().orphans(now, deadOwner),
-    spend: (since, excludeId) => open().spend(since, excludeId),
+    spend: (since, recent) => (store || existsSync(path) ? open().spend(since, recent) : Promise.resolve([])),
+    spentSince: (since, excludeId) => (store || existsSync(path) ? open().spentSince(since, excludeId) : Promise.resolve(0)),
+    reserve: (id, since, estimate, fits) => open().reserve(id, since, estimate, fits),
     close: async () => store?.close(),
   };
 }

@@ -3,9 +3,11 @@
  * so a failure is counted once, here. It also drives long-running jobs (start, poll, cancel),
  * and there it draws one line: retries and fallback happen only until a provider has
  * accepted a start. After that the job is paid for, so a failure is retried as a poll until
- * the deadline, never as a second start and never on another provider. Before a provider is
- * asked at all, its estimated cost is checked against the call's cap and the daily budget
- * (cost-guard.ts): a refusal moves on to the next candidate, or ends the call, with nothing sent.
+ * the deadline, never as a second start and never on another provider. The same holds for a quick
+ * call: once `generate` answered, nothing after it (pricing, tracing) can lead to a retry or a
+ * fallback. Before a provider is asked at all, its estimated cost is checked against the call's cap
+ * (cost-guard.ts) and then reserved against the daily budget (the job layer's `reserve`): a refusal
+ * moves on to the next candidate, or ends the call, with nothing sent.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import {
@@ -60,10 +62,14 @@ export interface RunHooks {
   onStarted?(job: StartedJob): Promise<void>;
   /** Asked before every poll; true when the job was cancelled elsewhere (another process, cancel_job). */
   isCancelled?(): Promise<boolean>;
-  /** The daily budget and today's spend so far, asked before each provider is tried; undefined: no budget. */
-  budget?(): Promise<BudgetState | undefined>;
-  /** A provider passed the cost checks and is about to be asked: the job layer records the estimate (today's spend counts it until the cost is known). */
-  onAdmitted?(admitted: { providerId: string; model: string; estimate: CostEstimate }): Promise<void>;
+  /**
+   * A provider passed the cap and is about to be asked: the job layer checks its estimate against
+   * the daily budget and records it (today's spend counts it until the cost is known) in one atomic
+   * step, so two calls at once cannot both pass a budget that fits only one. Resolves undefined when
+   * the call may go ahead (or there is no budget), or to the budget it would pass, nothing recorded.
+   * Called again for each fallback candidate: the estimate that counts is the one being tried now.
+   */
+  reserve?(admitted: { providerId: string; model: string; estimate: CostEstimate }): Promise<BudgetState | undefined>;
 }
 
 type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -118,19 +124,17 @@ export class Runner {
         this.checkLive(ctx, id, () => failures.length ? exhausted(capability, failures) : undefined);
         attempts++;
         const span = attemptSpan({ capability, providerId: id, model: candidate.model, attempt, fallbackFrom: failures.map((f) => f.id), prompt, options, baseUrl: candidate.info.baseUrl });
-        let long: { service: LongRunningService<OptionsByCapability[C]>; operation: Operation } | undefined;
+        // What the provider call got: an accepted long job, or a quick answer.
+        let got: { long: { service: LongRunningService<OptionsByCapability[C]>; operation: Operation } } | { answer: GenerationResult } | undefined;
+        // Only the provider call is in here: a throw after it answered must not retry or fall back (a second paid call).
         try {
           const service = await this.service(id, capability);
           const opts = { ...options, model: candidate.model, extra: extraFor(options.extra, id, candidates[0]!.info.id, this.registry.ids()) } as OptionsByCapability[C];
           if (isLongRunning(service)) {
             const { operation } = await this.limited(id, () => service.start(prompt, opts, ctx));
-            long = { service, operation };
+            got = { long: { service, operation } };
           } else {
-            const result = this.registry.pricing.withCost(capability, id, candidate.model, facts, await this.limited(id, () => service.generate(prompt, opts, ctx)));
-            span.succeeded(result);
-            this.recordSuccess(id);
-            const warned = withNotes(withFallbackWarning(result, candidate, failures, planRequest, options.extra, this.registry.ids()), notes);
-            return outcome(warned, candidate, started, attempts, failures);
+            got = { answer: await this.limited(id, () => service.generate(prompt, opts, ctx)) };
           }
         } catch (err) {
           const error = toProviderError(err, id);
@@ -155,10 +159,23 @@ export class Runner {
           failures.push({ id, error, attempts: attempt });
           break;
         } finally {
-          // A long job's span stays open while it is polled (settled below).
-          if (!long) span.end();
+          // A quick answer's span ends once it is priced (below); a long job's stays open while it is polled.
+          if (!got) span.end();
+        }
+        const warnings = [...fallbackWarnings(candidate, failures, planRequest, options.extra, this.registry.ids()), ...notes];
+        if ('answer' in got) {
+          // Answered, and paid for: from here on nothing tries again, here or on another provider.
+          this.recordSuccess(id);
+          try {
+            const result = this.priced(capability, id, candidate.model, facts, got.answer, ctx);
+            span.succeeded(result);
+            return outcome(withNotes(result, warnings), candidate, started, attempts, failures);
+          } finally {
+            span.end();
+          }
         }
         // Accepted: from here on nothing starts it again or moves to another provider.
+        const long = got.long;
         this.recordSuccess(id);
         const job: StartedJob = {
           providerId: id,
@@ -167,18 +184,23 @@ export class Runner {
           startedAt: started,
           attempts,
           ...(failures.length ? { fallbackFrom: failures.map((f) => f.id) } : {}),
-          ...withNotes(fallbackWarnings(candidate, failures, planRequest, options.extra, this.registry.ids()), notes),
+          ...withNotes({}, warnings),
           costFacts: facts,
         };
         ctx.logger.debug({ provider: id, operation: long.operation }, 'long-running job accepted');
         const service = long.service;
-        return span.settle(Promise.resolve(hooks.onStarted?.(job)).then(() => this.poll(capability, service, job, ctx, hooks, candidate.modelSource, span)));
+        // In one async function, so a hook that throws at once still ends the span.
+        return span.settle(
+          (async () => {
+            await hooks.onStarted?.(job);
+            return this.poll(capability, service, job, ctx, hooks, candidate.modelSource, span);
+          })(),
+        );
       }
     }
     // Nothing was paid for: every provider was refused on cost, or failed (and any left were refused).
     if (!failures.length && refusals.length) throw refusals[0]!;
-    const error = exhausted(capability, failures);
-    throw refusals.length ? withMessage(error, `${error.message} ${skipped.join(' ')}`) : error;
+    throw exhausted(capability, failures, skipped);
   }
 
   /** What the call would cost on each provider it would try, in order; nothing is sent. */
@@ -187,13 +209,36 @@ export class Runner {
     return this.withoutCooledDown(this.registry.plan(capability, planRequest), planRequest.provider).map((c) => this.registry.pricing.estimate(capability, c.info.id, c.model, facts));
   }
 
-  /** The cap and the budget for one candidate: a refusal, or the notes for its result once the job layer has the estimate. */
+  /**
+   * The cap, then the budget, for one candidate: a refusal, or the notes for its result. The cap is
+   * checked here (pure); the budget by the job layer's `reserve`, which records the estimate in the
+   * same step.
+   */
   private async admit(capability: Capability, candidate: Candidate, facts: CostFacts, planRequest: PlanRequest, hooks: RunHooks): Promise<ProviderError | string[]> {
     const estimate = this.registry.pricing.estimate(capability, candidate.info.id, candidate.model, facts);
-    const refusal = costRefusal(estimate, planRequest.maxCostUsd, await hooks.budget?.());
-    if (refusal) return refusal;
-    await hooks.onAdmitted?.({ providerId: candidate.info.id, model: candidate.model, estimate });
+    const capped = costRefusal(estimate, planRequest.maxCostUsd, undefined);
+    if (capped) return capped;
+    const over = await hooks.reserve?.({ providerId: candidate.info.id, model: candidate.model, estimate });
+    if (over) {
+      return (
+        costRefusal(estimate, undefined, over) ??
+        new ProviderError({ code: 'over_budget', providerId: candidate.info.id, retryable: false, message: `The daily budget refused ${estimate.summary}. Nothing was sent to ${candidate.info.id}.` })
+      );
+    }
     return estimate.costUsd === undefined && planRequest.maxCostUsd !== undefined ? [unknownCostNote(estimate, planRequest.maxCostUsd)] : [];
+  }
+
+  /**
+   * The cost of an answer the provider gave (and billed). It never throws: the answer must not be
+   * lost, or asked for again, over its price — a pricing bug reports the cost as unknown, logged.
+   */
+  private priced(capability: Capability, providerId: string, model: string, facts: CostFacts, result: GenerationResult, ctx: CallContext): GenerationResult {
+    try {
+      return this.registry.pricing.withCost(capability, providerId, model, facts, result);
+    } catch (err) {
+      ctx.logger.warn({ provider: providerId, model, err: (err as Error)?.message ?? String(err) }, 'pricing the result failed; its cost is reported unknown');
+      return { ...result, usage: { ...result.usage, costSource: 'unknown' } };
+    }
   }
 
   /** Polls a job some process started earlier (after a restart, or taken over from a process that died). */
@@ -254,7 +299,7 @@ export class Runner {
         continue;
       }
       if (status.state === 'done') {
-        const priced = this.registry.pricing.withCost(capability, id, job.model, job.costFacts ?? {}, status.result);
+        const priced = this.priced(capability, id, job.model, job.costFacts ?? {}, status.result, ctx);
         const result = job.warnings?.length ? { ...priced, warnings: [...job.warnings, ...(priced.warnings ?? [])] } : priced;
         return {
           result,
@@ -352,15 +397,19 @@ function cancelled(providerId: string): ProviderError {
   return new ProviderError({ code: 'cancelled', message: 'The call was cancelled.', providerId });
 }
 
-function exhausted(capability: Capability, failures: { id: string; error: ProviderError; attempts: number }[]): ProviderError {
+/** The error of a call every provider failed; `skipped` (providers refused on cost) is said after it. */
+function exhausted(capability: Capability, failures: { id: string; error: ProviderError; attempts: number }[], skipped: string[] = []): ProviderError {
   const last = failures.at(-1)?.error;
-  if (failures.length === 1 && last) return last;
+  const also = skipped.length ? ` ${skipped.join(' ')}` : '';
+  if (failures.length === 1 && last) {
+    return also ? new ProviderError({ code: last.code, message: `${last.message}${also}`, providerId: last.providerId, status: last.status, requestId: last.requestId, retryable: last.retryable, cause: last }) : last;
+  }
   const summary = failures
     .map((f) => `${f.id}: ${f.error.code}${f.error.status ? ` (${f.error.status})` : ''} after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'} — ${f.error.message}`)
     .join('; ');
   return new ProviderError({
     code: last?.code ?? 'unavailable',
-    message: `Every provider failed for ${capability}: ${summary}`,
+    message: `Every provider failed for ${capability}: ${summary}${also}`,
     providerId: last?.providerId,
     status: last?.status,
     requestId: last?.requestId,
@@ -389,8 +438,9 @@ export function isKeyedExtra(extra: Record<string, unknown>, providerIds: readon
   return keys.length > 0 && keys.every((k) => providerIds.includes(k));
 }
 
-function fallbackWarnings(candidate: Candidate, failures: { id: string }[], req: PlanRequest, extra: Record<string, unknown> = {}, providerIds: readonly string[] = []): { warnings?: string[] } {
-  if (!failures.length) return {};
+/** What a result reached by fallback says about it: where from, and any `extra` not passed on. */
+function fallbackWarnings(candidate: Candidate, failures: { id: string }[], req: PlanRequest, extra: Record<string, unknown> = {}, providerIds: readonly string[] = []): string[] {
+  if (!failures.length) return [];
   const tried = failures.map((f) => f.id).join(', ');
   const warnings = [
     req.model && candidate.modelSource !== 'caller'
@@ -400,19 +450,10 @@ function fallbackWarnings(candidate: Candidate, failures: { id: string }[], req:
   if (Object.keys(extra).length && !isKeyedExtra(extra, providerIds)) {
     warnings.push(`extra (${Object.keys(extra).join(', ')}) was meant for ${failures[0]!.id} and was not sent to ${candidate.info.id}; key extra by provider id to give each provider its own.`);
   }
-  return { warnings };
+  return warnings;
 }
 
-/** Adds notes (cost refusals skipped past, costs not known beforehand) to the warnings. */
+/** Adds notes (fallbacks, cost refusals skipped past, costs not known beforehand) to the warnings. */
 function withNotes<T extends { warnings?: string[] }>(value: T, notes: string[]): T {
   return notes.length ? { ...value, warnings: [...(value.warnings ?? []), ...notes] } : value;
-}
-
-function withMessage(error: ProviderError, message: string): ProviderError {
-  return new ProviderError({ code: error.code, message, providerId: error.providerId, status: error.status, requestId: error.requestId, retryable: error.retryable, cause: error });
-}
-
-function withFallbackWarning(result: GenerationResult, candidate: Candidate, failures: { id: string }[], req: PlanRequest, extra: Record<string, unknown>, providerIds: readonly string[]): GenerationResult {
-  const { warnings } = fallbackWarnings(candidate, failures, req, extra, providerIds);
-  return warnings ? { ...result, warnings: [...(result.warnings ?? []), ...warnings] } : result;
 }

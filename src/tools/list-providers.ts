@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { SpendReport } from '../jobs/jobs.js';
 import { CAPABILITIES, type Capability, type ProviderInfo } from '../providers/base.js';
+import type { ServerConfig } from '../registry/config.js';
 import { formatUsd } from '../registry/prices.js';
 import type { ProviderStatus } from '../registry/registry.js';
 import type { ToolDeps } from './deps.js';
@@ -37,7 +38,7 @@ const ProviderOutputSchema = z.object({
       'Known models and their limits, keyed by model id, as config/providers.yaml declares them — e.g. local espeak-ng: ' +
         'speed {min, max}, max_text_chars, max_duration_seconds, formats, voices, voice_variants. A request outside a listed limit is refused before it runs.',
     ),
-  spend: SpendSchema.describe('What calls to this provider have cost, from the job store.'),
+  spend: SpendSchema.optional().describe('What calls to this provider have cost, from the job store (absent when the store could not be read).'),
 });
 
 type ProviderOutput = z.infer<typeof ProviderOutputSchema>;
@@ -60,18 +61,22 @@ export function registerListProviders(server: McpServer, deps: ToolDeps): void {
             dailyBudgetUsd: z.number().optional().describe('MCP_PROVIDERS_DAILY_BUDGET_USD, when set.'),
             maxCostUsd: z.number().optional().describe('MCP_PROVIDERS_MAX_COST_USD, the default cap per call, when set.'),
           })
-          .describe('All providers together.'),
+          .optional()
+          .describe('All providers together (absent when the job store could not be read).'),
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
-      const report = await deps.jobs.spend();
-      const providers = deps.registry.list(args.capability).map((p) => ({ ...withModels(p, deps.registry.get(p.id)), spend: providerSpend(report, p.id) }));
-      const { dailyBudgetUsd, maxCostUsd } = deps.config;
-      const spend = { todayUsd: report.todayUsd, last30DaysUsd: report.last30DaysUsd, ...(dailyBudgetUsd !== undefined ? { dailyBudgetUsd } : {}), ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) };
+      // Spend is extra: a job store that cannot be read (locked, damaged) leaves it out, never fails the listing.
+      const report = await deps.jobs.spend().catch((err: unknown) => {
+        deps.logger.warn({ err: (err as Error)?.message ?? String(err) }, 'list_providers: the job store could not be read; spend left out');
+        return undefined;
+      });
+      const providers = deps.registry.list(args.capability).map((p) => ({ ...withModels(p, deps.registry.get(p.id)), ...(report ? { spend: providerSpend(report, p.id) } : {}) }));
+      const spend = report && spendSummary(report, deps.config);
       return {
-        content: [{ type: 'text', text: [...providers.map(describe), spendLine(spend)].join('\n') }],
-        structuredContent: { providers, spend },
+        content: [{ type: 'text', text: [...providers.map(describe), spend ? spendLine(spend) : 'Spend: not known (the job store could not be read).'].join('\n') }],
+        structuredContent: { providers, ...(spend ? { spend } : {}) },
       };
     },
   );
@@ -107,15 +112,40 @@ function defaultModelLines(p: Pick<ProviderOutput, 'defaultModels' | 'models'>):
   });
 }
 
+type ProviderSpendSummary = z.infer<typeof SpendSchema>;
+
+/** All providers together, with the limits that apply: the `spend` of list_providers and of doctor. */
+export interface SpendSummary {
+  todayUsd: number;
+  last30DaysUsd: number;
+  dailyBudgetUsd?: number;
+  maxCostUsd?: number;
+}
+
+export function spendSummary(report: SpendReport, config: Pick<ServerConfig, 'dailyBudgetUsd' | 'maxCostUsd'>): SpendSummary {
+  const { dailyBudgetUsd, maxCostUsd } = config;
+  return { todayUsd: report.todayUsd, last30DaysUsd: report.last30DaysUsd, ...(dailyBudgetUsd !== undefined ? { dailyBudgetUsd } : {}), ...(maxCostUsd !== undefined ? { maxCostUsd } : {}) };
+}
+
 /** One provider's spend from the report. */
-export function providerSpend(report: SpendReport, id: string): z.infer<typeof SpendSchema> {
-  const today = report.today.find((r) => r.provider === id);
-  const month = report.last30Days.find((r) => r.provider === id);
-  return { todayUsd: today?.costUsd ?? 0, last30DaysUsd: month?.costUsd ?? 0, unknownCostCalls: month?.unknownCostCalls ?? 0 };
+export function providerSpend(report: SpendReport, id: string): ProviderSpendSummary {
+  const row = report.providers.find((r) => r.provider === id);
+  return { todayUsd: row?.todayUsd ?? 0, last30DaysUsd: row?.last30DaysUsd ?? 0, unknownCostCalls: row?.unknownCostCalls ?? 0 };
+}
+
+/** Whether a provider's spend is worth a mention: anything over 30 days, or calls of unknown cost. */
+export function hasSpend(s: ProviderSpendSummary): boolean {
+  return s.last30DaysUsd > 0 || s.unknownCostCalls > 0;
+}
+
+/** "today $0.12, last 30 days $3.40, 2 calls of unknown cost": one provider's spend in words. */
+export function providerSpendText(s: ProviderSpendSummary): string {
+  const unknown = s.unknownCostCalls ? `, ${s.unknownCostCalls} call${s.unknownCostCalls === 1 ? '' : 's'} of unknown cost` : '';
+  return `today ${formatUsd(s.todayUsd)}, last 30 days ${formatUsd(s.last30DaysUsd)}${unknown}`;
 }
 
 /** "Spend (UTC): today $0.12 of a $5.00 budget; last 30 days $3.40; cap per call $1.00." */
-export function spendLine(s: { todayUsd: number; last30DaysUsd: number; dailyBudgetUsd?: number; maxCostUsd?: number }): string {
+export function spendLine(s: SpendSummary): string {
   const budget = s.dailyBudgetUsd !== undefined ? ` of a ${formatUsd(s.dailyBudgetUsd)} daily budget` : '';
   const cap = s.maxCostUsd !== undefined ? `; cap per call ${formatUsd(s.maxCostUsd)}` : '';
   return `Spend (UTC): today ${formatUsd(s.todayUsd)}${budget}; last 30 days ${formatUsd(s.last30DaysUsd)}${cap}.`;
@@ -133,7 +163,7 @@ export function describe(p: Omit<ProviderOutput, 'spend'> & { spend?: ProviderOu
           : `turned off by ${p.featureFlag}`
         : `missing ${p.missing.join('; or ')}`;
   const capMissing = Object.entries(p.missingByCapability ?? {}).map(([cap, m]) => `${cap} needs ${m.join(', ')}`);
-  const spent = p.spend && (p.spend.last30DaysUsd > 0 || p.spend.unknownCostCalls > 0) ? `; spent ${formatUsd(p.spend.todayUsd)} today, ${formatUsd(p.spend.last30DaysUsd)} in 30 days${p.spend.unknownCostCalls ? ` (+${p.spend.unknownCostCalls} calls of unknown cost)` : ''}` : '';
+  const spent = p.spend && hasSpend(p.spend) ? `; spent ${providerSpendText(p.spend)}` : '';
   const line = `${p.id} (${p.displayName}) — ${state}; capabilities: ${p.capabilities.join(', ')}${capMissing.length ? `; ${capMissing.join('; ')}` : ''}${spent}`;
   return [line, ...defaultModelLines(p)].join('\n');
 }

@@ -5,12 +5,13 @@
  * `estimate: true` sending nothing; the daily budget refusing once today's recorded spend would pass
  * it, and still after a restart (a new core on the same job database).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runDoctor } from '../../src/commands/doctor.js';
 import type { Price } from '../../src/registry/prices.js';
 import type { Core } from '../../src/tools/deps.js';
 import { startFalEmulator, type FalEmulator } from '../emulators/fal/index.js';
@@ -319,6 +320,55 @@ describe('the cap, the estimate and the daily budget', () => {
       expect(out.usage).toMatchObject({ costSource: 'provider' });
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('spend where there is no job store, or a broken one', () => {
+  it('list_providers and doctor on a machine with no job database yet: no spend, and no file created', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cost-nodb-'));
+    dirs.push(dir);
+    const path = join(dir, 'jobs.sqlite');
+    const core = testCore({ MCP_PROVIDERS_JOB_DB: path });
+    const { client, close: closeClient } = await inProcessClient(core, '2025-11-25');
+    try {
+      const { res, out } = await call(client, 'list_providers', {});
+      expect(res.isError).toBeFalsy();
+      const listed = out as unknown as { spend: { todayUsd: number }; providers: { id: string; spend: unknown }[] };
+      expect(listed.spend).toMatchObject({ todayUsd: 0, last30DaysUsd: 0 });
+      expect(listed.providers.find((p) => p.id === 'local')!.spend).toEqual({ todayUsd: 0, last30DaysUsd: 0, unknownCostCalls: 0 });
+      const written: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+      try {
+        expect(await runDoctor(core.config, { json: true })).toBe(0);
+      } finally {
+        spy.mockRestore();
+      }
+      expect((JSON.parse(written.join('')) as { spend: unknown }).spend).toEqual({ todayUsd: 0, last30DaysUsd: 0, providers: {} });
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      await closeClient();
+      await core.shutdown();
+    }
+  });
+
+  it('list_providers with a job store that cannot be read still lists every provider, leaving spend out', async () => {
+    // A directory where the database file should be: SQLite cannot open it.
+    const dir = mkdtempSync(join(tmpdir(), 'cost-baddb-'));
+    dirs.push(dir);
+    const core = testCore({ MCP_PROVIDERS_JOB_DB: dir });
+    const { client, close: closeClient } = await inProcessClient(core, '2025-11-25');
+    try {
+      const { res, out, text } = await call(client, 'list_providers', {});
+      expect(res.isError, text).toBeFalsy();
+      const listed = out as unknown as { spend?: unknown; providers: { id: string; spend?: unknown }[] };
+      expect(listed.providers.map((p) => p.id)).toContain('local');
+      expect(listed.spend).toBeUndefined();
+      expect(listed.providers.every((p) => p.spend === undefined)).toBe(true);
+      expect(text).toContain('Spend: not known (the job store could not be read).');
+    } finally {
+      await closeClient();
+      await core.shutdown();
     }
   });
 });

@@ -3,14 +3,14 @@
  * database made before cost tracking upgraded in place, and a resumed long job priced like the one
  * started.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.js';
 import { newJobId, spendOf, type JobRecord } from '../../src/jobs/job-record.js';
 import { Jobs } from '../../src/jobs/jobs.js';
-import { SqliteJobStore } from '../../src/jobs/sqlite-job-store.js';
+import { lazySqliteJobStore, SqliteJobStore } from '../../src/jobs/sqlite-job-store.js';
 import type { LongRunningService, ProviderModule } from '../../src/providers/base.js';
 import { Pricing } from '../../src/registry/cost.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -33,7 +33,7 @@ const done = (costUsd?: number) => ({ artifacts: [], usage: costUsd === undefine
 const estimate = (costUsd?: number) => ({ providerId: 'p', model: 'm', summary: 's', ...(costUsd !== undefined ? { costUsd } : {}) });
 
 describe('spendOf', () => {
-  it('finished: the cost; running: the estimate; cancelled but still billed: the estimate; failed: nothing', () => {
+  it('finished: the cost; running: the estimate; cancelled but still billed: the estimate; failed before an answer: nothing', () => {
     expect(spendOf(job({ result: done(0.5) }))).toBe(0.5);
     expect(spendOf(job({ result: done() }))).toBeNull();
     expect(spendOf(job({ state: 'running', costEstimate: estimate(3.2) }))).toBe(3.2);
@@ -44,10 +44,16 @@ describe('spendOf', () => {
     expect(spendOf(job({ state: 'cancelled', providerJob, providerCancelled: true, costEstimate: estimate(3.2) }))).toBe(0);
     expect(spendOf(job({ state: 'failed', costEstimate: estimate(3.2) }))).toBe(0);
   });
+
+  it('failed after the provider answered (and billed): what it billed, unknown when that is', () => {
+    expect(spendOf(job({ state: 'failed', costEstimate: estimate(3.2), billedUsd: 2.5 }))).toBe(2.5);
+    expect(spendOf(job({ state: 'failed', billedUsd: null }))).toBeNull();
+    expect(spendOf(job({ state: 'failed', billedUsd: 0 }))).toBe(0);
+  });
 });
 
 describe('SqliteJobStore.spend', () => {
-  it('sums per provider since a time, counts calls of unknown cost, and leaves one job out on request', async () => {
+  it('sums per provider since a time and since a recent one in one read, counts calls of unknown cost; the total leaves one job out on request', async () => {
     const store = new SqliteJobStore(db());
     closers.push(() => store.close());
     const old = job({ provider: 'a', result: done(10) }, new Date(Date.now() - 3 * 86_400_000));
@@ -56,14 +62,43 @@ describe('SqliteJobStore.spend', () => {
     const b = job({ provider: 'b', state: 'running', costEstimate: estimate(1) });
     for (const j of [old, a1, a2, b]) await store.create(j);
     const since = new Date(Date.now() - 86_400_000).toISOString();
-    expect(await store.spend(since)).toEqual([
-      { provider: 'a', costUsd: 0.25, calls: 2, unknownCostCalls: 1 },
-      { provider: 'b', costUsd: 1, calls: 1, unknownCostCalls: 0 },
+    const week = new Date(Date.now() - 7 * 86_400_000).toISOString();
+    expect(await store.spend(since, since)).toEqual([
+      { provider: 'a', costUsd: 0.25, recentUsd: 0.25, unknownCostCalls: 1 },
+      { provider: 'b', costUsd: 1, recentUsd: 1, unknownCostCalls: 0 },
     ]);
-    expect(await store.spend(since, b.id)).toEqual([{ provider: 'a', costUsd: 0.25, calls: 2, unknownCostCalls: 1 }]);
+    expect(await store.spend(week, since)).toEqual([
+      { provider: 'a', costUsd: 10.25, recentUsd: 0.25, unknownCostCalls: 1 },
+      { provider: 'b', costUsd: 1, recentUsd: 1, unknownCostCalls: 0 },
+    ]);
+    expect(await store.spentSince(since)).toBe(1.25);
+    expect(await store.spentSince(since, b.id)).toBe(0.25);
     // The figure follows the record: the running job finishes at its real cost.
     await store.update(b.id, (cur) => ({ ...cur, state: 'succeeded', result: done(0.4) }));
-    expect((await store.spend(since)).find((r) => r.provider === 'b')?.costUsd).toBe(0.4);
+    expect((await store.spend(since, since)).find((r) => r.provider === 'b')?.costUsd).toBe(0.4);
+  });
+
+  it('a new file has the spend columns and the index from CREATE TABLE, no upgrade', async () => {
+    const path = db();
+    const store = new SqliteJobStore(path);
+    closers.push(() => store.close());
+    const raw = new sqlite.DatabaseSync(path, { readOnly: true });
+    const { sql } = raw.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").get() as { sql: string };
+    const indexes = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'").all() as { name: string }[]).map((r) => r.name);
+    raw.close();
+    expect(sql).toMatch(/provider TEXT,\s*spend_usd REAL\s*\) STRICT$/);
+    expect(indexes).toEqual(expect.arrayContaining(['jobs_by_state', 'jobs_by_created']));
+  });
+
+  it('the lazy store reads no spend, and creates no file, before one exists', async () => {
+    const path = db();
+    const store = lazySqliteJobStore(path);
+    closers.push(() => store.close());
+    expect(await store.spend(new Date(0).toISOString(), new Date(0).toISOString())).toEqual([]);
+    expect(await store.spentSince(new Date(0).toISOString())).toBe(0);
+    expect(existsSync(path)).toBe(false);
+    await store.create(job({ provider: 'a', result: done(0.5) }));
+    expect(await store.spentSince(new Date(0).toISOString())).toBe(0.5);
   });
 
   it('a job database from before cost tracking gets the columns, filled from its records', async () => {
@@ -75,11 +110,15 @@ describe('SqliteJobStore.spend', () => {
     legacy.close();
     const store = new SqliteJobStore(path);
     closers.push(() => store.close());
-    expect(await store.spend(new Date(0).toISOString())).toEqual([{ provider: 'openrouter', costUsd: 0.002, calls: 1, unknownCostCalls: 0 }]);
+    const epoch = new Date(0).toISOString();
+    expect(await store.spend(epoch, epoch)).toEqual([{ provider: 'openrouter', costUsd: 0.002, recentUsd: 0.002, unknownCostCalls: 0 }]);
     // Opening it again (another process) changes nothing.
     const again = new SqliteJobStore(path);
     closers.push(() => again.close());
-    expect(await again.spend(new Date(0).toISOString())).toHaveLength(1);
+    expect(await again.spend(epoch, epoch)).toHaveLength(1);
+    const raw = new sqlite.DatabaseSync(path, { readOnly: true });
+    expect(raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'jobs_by_created'").get()).toBeDefined();
+    raw.close();
   });
 });
 
@@ -125,6 +164,6 @@ describe('a long job resumed after a restart', () => {
     expect(done?.state).toBe('succeeded');
     expect(done?.result?.usage).toEqual({ costUsd: 3, costSource: 'price-table' });
     expect(await second.spentToday()).toBe(3);
-    expect((await second.spend()).today).toEqual([{ provider: 'p', costUsd: 3, calls: 1, unknownCostCalls: 0 }]);
+    expect(await second.spend()).toEqual({ providers: [{ provider: 'p', todayUsd: 3, last30DaysUsd: 3, unknownCostCalls: 0 }], todayUsd: 3, last30DaysUsd: 3 });
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The estimate rules, the cost of a finished call, and the refusal texts, over plain data; and the
- * runner refusing before it sends anything, skipping a fallback over the cap and saying so.
+ * The estimate rules, the cost of a finished call, and the refusal texts, over plain data; the
+ * runner refusing before it sends anything, skipping a fallback over the cap and saying so; and,
+ * once a provider answered, nothing after it (pricing, hooks) leading to a second paid call.
  */
 import { describe, expect, it } from 'vitest';
 import type { GenerationResult, ProviderModule } from '../../src/providers/base.js';
@@ -172,6 +173,99 @@ describe('the runner and the cap', () => {
     const { runner, calls } = setup();
     expect(runner.estimate('video', prompt('x'), video, { fallback: true }).map((e) => [e.providerId, e.costUsd])).toEqual([['a', 4], ['b', 0.8], ['c', undefined]]);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('after a paid answer, nothing asks again', () => {
+  const video = { count: 1, durationSeconds: 8, extra: {} };
+  const clip = (model: string): GenerationResult => ({ model, artifacts: [{ source: { kind: 'bytes', data: new Uint8Array([1]) }, mimeType: 'video/mp4', durationSeconds: 8 }] });
+  function setup(kind: 'quick' | 'long', fail: Record<string, ProviderError> = {}) {
+    const calls: string[] = [];
+    const warnings: unknown[] = [];
+    const module = (id: string): (() => Promise<ProviderModule>) => async () => ({
+      id,
+      load: async () => ({
+        video:
+          kind === 'quick'
+            ? {
+                generate: async (_p: unknown, o: { model?: string }) => {
+                  calls.push(id);
+                  if (fail[id]) throw fail[id];
+                  return clip(o.model ?? '');
+                },
+              }
+            : {
+                pollIntervalMs: 1,
+                start: async () => (calls.push(id), { operation: { id } }),
+                status: async () => ({ state: 'done' as const, result: clip(`${id}-v`) }),
+                cancel: async () => true,
+              },
+      }),
+    });
+    const infos = ['a', 'b'].map((id, i) => info(id, i, { capabilities: ['video'], defaultModels: { video: `${id}-v` } }));
+    const book = { a: { free: false, models: { 'a-v': { per_second: 0.5, ...cited } } }, b: { free: false, models: { 'b-v': { per_second: 0.1, ...cited } } } };
+    const registry = new Registry(infos, { a: module('a'), b: module('b') }, {}, {}, () => ({}) as never, new Pricing(book));
+    const runner = new Runner(registry, { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, cooldownAfterFailures: 9, cooldownMs: 1 }, async () => undefined);
+    const logger = { ...createLogger('silent'), warn: (o: unknown) => void warnings.push(o) } as ReturnType<typeof createLogger>;
+    const ctx = { signal: new AbortController().signal, progress: () => undefined, logger, deadline: Date.now() + 10_000 };
+    return { runner, registry, calls, ctx, warnings };
+  }
+  const throwingPricing = (registry: Registry) => {
+    registry.pricing.withCost = () => {
+      throw new Error('price table bug');
+    };
+  };
+
+  it('a quick answer whose pricing throws is returned, cost unknown and logged: one provider call, no retry, no fallback', async () => {
+    const { runner, registry, calls, ctx, warnings } = setup('quick');
+    throwingPricing(registry);
+    const out = await runner.run('video', prompt('x'), video, { fallback: true }, ctx);
+    expect(calls).toEqual(['a']);
+    expect(out).toMatchObject({ providerId: 'a', result: { model: 'a-v', usage: { costSource: 'unknown' } }, telemetry: { attempts: 1 } });
+    expect(out.telemetry.fallbackFrom).toBeUndefined();
+    expect(warnings).toEqual([expect.objectContaining({ provider: 'a', err: 'price table bug' })]);
+  });
+
+  it('a long job that reported done keeps its output when pricing throws: one start, no fallback', async () => {
+    const { runner, registry, calls, ctx, warnings } = setup('long');
+    throwingPricing(registry);
+    const out = await runner.run('video', prompt('x'), video, { fallback: true }, ctx);
+    expect(calls).toEqual(['a']);
+    expect(out.result).toMatchObject({ model: 'a-v', usage: { costSource: 'unknown' } });
+    expect(out.result.artifacts).toHaveLength(1);
+    expect(warnings).toEqual([expect.objectContaining({ provider: 'a', err: 'price table bug' })]);
+  });
+
+  it('an onStarted hook that throws at once fails the call, never starting another provider', async () => {
+    const { runner, calls, ctx } = setup('long');
+    const onStarted = () => {
+      throw new Error('store down');
+    };
+    await expect(runner.run('video', prompt('x'), video, { fallback: true }, ctx, { onStarted: onStarted as never })).rejects.toThrow('store down');
+    expect(calls).toEqual(['a']);
+  });
+
+  it('a failure after providers skipped on cost says both: the failure, then what was skipped', async () => {
+    const down = new ProviderError({ code: 'unavailable', status: 503, providerId: 'b', message: 'b is down.' });
+    const { runner, calls, ctx } = setup('quick', { b: down });
+    const err = (await runner.run('video', prompt('x'), video, { fallback: true, maxCostUsd: 1 }, ctx).catch((e: unknown) => e)) as ProviderError;
+    expect(calls).toEqual(['b', 'b', 'b']);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ code: 'unavailable', status: 503, providerId: 'b', retryable: down.retryable, cause: down });
+    expect(err.message).toMatch(/^b is down\. Skipped a: 8 s of a-v ≈ \$4\.00 > cap \$1\.00; 2 s would fit\. Nothing was sent to a\.$/);
+  });
+
+  it('a budget refusal from reserve moves on to the next candidate, saying why; the cap is checked before reserve is asked', async () => {
+    const { runner, calls, ctx } = setup('quick');
+    const asked: string[] = [];
+    const reserve = async ({ providerId }: { providerId: string }) => (asked.push(providerId), providerId === 'a' ? { limitUsd: 5, spentTodayUsd: 3 } : undefined);
+    const out = await runner.run('video', prompt('x'), video, { fallback: true }, ctx, { reserve });
+    expect(asked).toEqual(['a', 'b']);
+    expect(calls).toEqual(['b']);
+    expect(out.result.warnings).toEqual([expect.stringMatching(/^Skipped a: 8 s of a-v ≈ \$4\.00 would pass the daily budget \$5\.00 .*: \$3\.00 spent today \(UTC\), \$2\.00 left; 4 s would fit/)]);
+    asked.length = 0;
+    await expect(runner.run('video', prompt('x'), video, { provider: 'a', fallback: false, maxCostUsd: 1 }, ctx, { reserve })).rejects.toMatchObject({ code: 'over_cap' });
+    expect(asked).toEqual([]);
   });
 });
 
