@@ -9,7 +9,7 @@ import type { Capability, OptionsByCapability, Prompt } from '../providers/base.
 import type { ToolDeps } from './deps.js';
 import { runGeneration } from './run-generation.js';
 import { decideSave } from './save-target.js';
-import { GenerationOutputJsonSchema, routingFields, type SchemaLimits } from './schemas.js';
+import { GenerationOutputJsonSchema, routingFields, withCachedJsonSchema, type SchemaLimits } from './schemas.js';
 
 /** The options a tool maps itself; model and extra come from the routing arguments. */
 type OwnOptions<C extends Capability> = Omit<OptionsByCapability[C], 'model' | 'extra'>;
@@ -52,28 +52,45 @@ export function mediaNote(mode: ToolDeps['config']['inline']): string {
   }
 }
 
+/**
+ * What a tool's registration builds from the configuration, built once per configuration (one per
+ * core): a stateless 2026-07-28 request gets a server of its own, and building the five generation
+ * tools' zod schemas for it — and converting them to JSON Schema for its tools/list — cost every
+ * request about 2 ms. Keyed by the config object, so a new core (a test's) builds its own.
+ */
+const builtPerConfig = new WeakMap<object, Map<string, unknown>>();
+function oncePerConfig<T>(config: object, key: string, build: () => T): T {
+  let built = builtPerConfig.get(config);
+  if (!built) builtPerConfig.set(config, (built = new Map()));
+  if (!built.has(key)) built.set(key, build());
+  return built.get(key) as T;
+}
+
 export function registerGenerationTool<C extends Capability, S extends z.ZodRawShape>(
   server: McpServer,
   deps: ToolDeps,
   limits: SchemaLimits,
   def: GenerationToolDefinition<C, S>,
 ): void {
-  const routing = routingFields(limits);
-  const own = def.fields(limits);
-  const input = z.object({ ...own, ...routing });
+  const build = () => {
+    const input = z.object({ ...def.fields(limits), ...routingFields(limits) });
+    const description = `${def.description} ${def.capability === 'text' ? '' : `${mediaNote(deps.config.inline)} `}${jobNote(limits.waitSeconds)} ${costNote(limits.maxCostUsd)}`;
+    return { input, jsonInput: withCachedJsonSchema(input), description };
+  };
+  const { input, jsonInput, description } = oncePerConfig(deps.config, def.name, build);
   const registered = server.registerTool(
     def.name,
     {
       title: def.title,
-      description: `${def.description} ${def.capability === 'text' ? '' : `${mediaNote(deps.config.inline)} `}${jobNote(limits.waitSeconds)} ${costNote(limits.maxCostUsd)}`,
-      inputSchema: input,
+      description,
+      inputSchema: jsonInput,
       outputSchema: GenerationOutputJsonSchema,
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
     async (args: unknown, ctx: ServerContext) => {
       // The SDK has validated args against `input`; with a generic shape it cannot infer their type, so this recovers it.
       const all = args as z.infer<typeof input>;
-      const { provider, model, fallback, extra: passThrough, wait_seconds, save_to, overwrite, max_cost_usd, estimate } = all as z.infer<z.ZodObject<typeof routing>>;
+      const { provider, model, fallback, extra: passThrough, wait_seconds, save_to, overwrite, max_cost_usd, estimate } = all as z.infer<z.ZodObject<ReturnType<typeof routingFields>>>;
       const { prompt, options } = def.toRequest(all as z.infer<z.ZodObject<S>>);
       const count = (options as { count?: number }).count ?? 1;
       // An estimate writes nothing, so it asks the client for no roots.
