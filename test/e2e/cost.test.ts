@@ -19,6 +19,7 @@ import { PRICES as OPENROUTER_PRICES, start as startOpenAICompatible, type Emula
 import { startReplicateEmulator, type ReplicateEmulator } from '../emulators/replicate/index.js';
 import { startVertexEmulator, type VertexEmulator } from '../emulators/vertex/index.js';
 import { inProcessClient, testCore } from '../helpers/in-process.js';
+import { stdioClient, testEnv } from '../helpers/server-process.js';
 
 interface Out {
   job?: { id: string; state: string };
@@ -290,6 +291,28 @@ describe('the cap, the estimate and the daily budget', () => {
       expect(listed.spend).toMatchObject({ todayUsd: 0.08, dailyBudgetUsd: 0.1 });
       // A free call still runs.
       expect((await call(second.client, 'tts', { text: 'still free', provider: 'local', fallback: false })).res.isError).toBeFalsy();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('the day\'s spend survives the process: the built server, stopped and started again on the same data directory, still refuses', async () => {
+    // The same HOME (so the same artifact folder and jobs.sqlite) for both processes.
+    const env = testEnv({ ...providerEnv(), MCP_PROVIDERS_DAILY_BUDGET_USD: '0.1', MCP_PROVIDERS_LOG_LEVEL: 'warn' });
+    const imagen = { prompt: 'a lighthouse', model: 'imagen-4.0-generate-001', provider: 'google-vertex', fallback: false };
+    const first = await stdioClient(env);
+    try {
+      for (let i = 0; i < 2; i++) expect((await call(first.client as unknown as Client, 'generate_image', imagen)).res.isError).toBeFalsy();
+    } finally {
+      await first.close();
+    }
+    vertex.requests.length = 0;
+    const second = await stdioClient(env);
+    try {
+      const again = await call(second.client as unknown as Client, 'generate_image', imagen);
+      expect(again.res._meta?.['mcp-providers/error']).toMatchObject({ code: 'over_budget' });
+      expect(again.text).toContain('$0.08 spent today (UTC), $0.02 left');
+      expect(modelRequests()).toBe(0);
     } finally {
       await second.close();
     }
