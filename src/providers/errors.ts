@@ -68,6 +68,11 @@ export function invalidRequest(message: string, providerId?: string): ProviderEr
   return new ProviderError({ code: 'invalid_request', message, providerId });
 }
 
+/** Adapters take `count` from the runner as well as from a tool's schema, so each checks it: the one check and its message. */
+export function requireCount(count: number, providerId: string): void {
+  if (!Number.isInteger(count) || count < 1) throw invalidRequest('count must be a whole number of at least 1.', providerId);
+}
+
 /**
  * One `<provider>.models.<id>` entry of config/providers.yaml, checked against its schema. A
  * malformed entry fails the adapter's load: an `internal` error naming the YAML path and every issue.

@@ -5,7 +5,7 @@
  * queues that many requests.
  */
 import type { AudioOptions, LongRunningService, Prompt } from '../base.js';
-import { invalidRequest } from '../errors.js';
+import { requireCount } from '../errors.js';
 import { FalAudioExtraSchema } from './audio-options.js';
 import { endpointFor, fanOut, mapDurationNegativeSeed, parseExtra } from './input.js';
 import { falJobService, type FalDeps, type PreparedJob } from './job.js';
@@ -16,7 +16,7 @@ export function createFalAudio(deps: FalDeps): LongRunningService<AudioOptions> 
 }
 
 async function prepareAudio(deps: FalDeps, prompt: Prompt, options: AudioOptions): Promise<PreparedJob> {
-  if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+  requireCount(options.count, PROVIDER_ID);
   const endpoint = endpointFor(deps.env, 'audio', options.model);
   const { spec, known } = specFor(endpoint, 'audio');
   const extra = parseExtra(FalAudioExtraSchema, options.extra);

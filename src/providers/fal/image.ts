@@ -5,7 +5,7 @@
  * and attachments as `image_url` / `image_urls` — with `extra` merged over it.
  */
 import type { ImageOptions, LongRunningService, Prompt } from '../base.js';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest, requireCount } from '../errors.js';
 import { imageUrlFor } from './attachments.js';
 import { FalImageExtraSchema } from './image-options.js';
 import { endpointFor, fanOut, listed, parseExtra, unsupported } from './input.js';
@@ -21,7 +21,7 @@ export function createFalImage(deps: FalDeps): LongRunningService<ImageOptions> 
 }
 
 async function prepareImage(deps: FalDeps, prompt: Prompt, options: ImageOptions): Promise<PreparedJob> {
-  if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+  requireCount(options.count, PROVIDER_ID);
   const endpoint = endpointFor(deps.env, 'image', options.model);
   const { spec, known } = specFor(endpoint, 'image');
   const extra = parseExtra(FalImageExtraSchema, options.extra);

@@ -7,7 +7,7 @@
  * queues that many requests.
  */
 import type { LongRunningService, Prompt, VideoOptions } from '../base.js';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest, requireCount } from '../errors.js';
 import { imageUrlFor } from './attachments.js';
 import { endpointFor, fanOut, listed, mapDurationNegativeSeed, parseExtra, unsupported } from './input.js';
 import { falJobService, type FalDeps, type PreparedJob } from './job.js';
@@ -19,7 +19,7 @@ export function createFalVideo(deps: FalDeps): LongRunningService<VideoOptions> 
 }
 
 async function prepareVideo(deps: FalDeps, prompt: Prompt, options: VideoOptions): Promise<PreparedJob> {
-  if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+  requireCount(options.count, PROVIDER_ID);
   let endpoint = endpointFor(deps.env, 'video', options.model);
   let { spec, known } = specFor(endpoint, 'video');
   const warnings: string[] = [];

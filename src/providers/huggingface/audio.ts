@@ -9,7 +9,7 @@
  * none of them (the task's parameters are generation settings only): a warning for each.
  */
 import type { AudioOptions, CallContext, GeneratedArtifact, GenerationResult, Prompt, QuickService } from '../base.js';
-import { ProviderError, invalidRequest } from '../errors.js';
+import { ProviderError, requireCount } from '../errors.js';
 import { parseAudioExtra } from './audio-options.js';
 import type { HfDeps } from './deps.js';
 import { runToEnd } from './media.js';
@@ -18,7 +18,7 @@ import { PROVIDER_ID, inferenceProviderFor, modelFor } from './models.js';
 export function createHfAudio(deps: HfDeps): QuickService<AudioOptions> {
   return {
     async generate(prompt: Prompt, options: AudioOptions, ctx: CallContext): Promise<GenerationResult> {
-      if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+      requireCount(options.count, PROVIDER_ID);
       const model = modelFor(deps.env, 'audio', options.model);
       const { named, parameters: extra } = parseAudioExtra(options.extra);
       const chosen = inferenceProviderFor(deps.catalog, 'audio', model, named.provider);

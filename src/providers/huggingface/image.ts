@@ -13,7 +13,7 @@
  * - output_mime_type → fal-ai / replicate `output_format`; elsewhere the model's own format, with a warning.
  */
 import type { AspectRatio, CallContext, GeneratedArtifact, GenerationResult, ImageOptions, Prompt, QuickService } from '../base.js';
-import { ProviderError, invalidRequest } from '../errors.js';
+import { invalidRequest, ProviderError, requireCount } from '../errors.js';
 import type { HfDeps } from './deps.js';
 import { parseImageExtra } from './image-options.js';
 import { runToEnd } from './media.js';
@@ -22,7 +22,7 @@ import { PROVIDER_ID, inferenceProviderFor, modelFor } from './models.js';
 export function createHfImage(deps: HfDeps): QuickService<ImageOptions> {
   return {
     async generate(prompt: Prompt, options: ImageOptions, ctx: CallContext): Promise<GenerationResult> {
-      if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+      requireCount(options.count, PROVIDER_ID);
       if (prompt.attachments.length) throw invalidRequest('huggingface text-to-image takes no attachments (image-to-image is not offered here).', PROVIDER_ID);
       const model = modelFor(deps.env, 'image', options.model);
       const { named, parameters: extra } = parseImageExtra(options.extra);

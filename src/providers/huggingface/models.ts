@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { CAPABILITIES, type AdapterEnv, type Capability } from '../base.js';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest, parseModelEntry } from '../errors.js';
 
 export const PROVIDER_ID = 'huggingface';
 
@@ -33,13 +33,7 @@ export type ModelCatalog = ReadonlyMap<string, ModelSpec>;
 /** Validates `huggingface.models` from the YAML; a bad entry fails `load()`, naming the model. */
 export function parseModelCatalog(models: Record<string, Record<string, unknown>>): ModelCatalog {
   const out = new Map<string, ModelSpec>();
-  for (const [id, raw] of Object.entries(models)) {
-    const parsed = ModelSpecSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw invalidRequest(`config/providers.yaml huggingface.models["${id}"]: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'entry'} ${i.message}`).join('; ')}`, PROVIDER_ID);
-    }
-    out.set(id, parsed.data);
-  }
+  for (const [id, raw] of Object.entries(models)) out.set(id, parseModelEntry(PROVIDER_ID, id, ModelSpecSchema, raw));
   return out;
 }
 

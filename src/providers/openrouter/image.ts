@@ -4,7 +4,7 @@
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CallContext, GeneratedArtifact, GenerationResult, ImageOptions, Prompt, QuickService, Usage } from '../base.js';
-import { ProviderError, invalidRequest } from '../errors.js';
+import { ProviderError, requireCount } from '../errors.js';
 import {
   buildMessages,
   createChatCompletion,
@@ -23,7 +23,7 @@ import { PROVIDER_ID, USAGE_ACCOUNTING, modelFor, openRouterMetadata, type OpenR
 export function createOpenRouterImage({ client, env, secrets }: OpenRouterDeps): QuickService<ImageOptions> {
   return {
     async generate(prompt: Prompt, options: ImageOptions, ctx: CallContext): Promise<GenerationResult> {
-      if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+      requireCount(options.count, PROVIDER_ID);
       const model = modelFor(env, 'image', options.model);
       // No negative-prompt field on chat models: say it in words.
       const text = options.negativePrompt ? `${prompt.text}\n\nAvoid: ${options.negativePrompt}` : prompt.text;

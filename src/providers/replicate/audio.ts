@@ -4,7 +4,7 @@
  * seed; Lyria 2 takes prompt, negative_prompt and seed and makes 30-second clips.
  */
 import type { AudioOptions, CallContext, LongRunningService, Operation, OperationStatus, Prompt } from '../base.js';
-import { invalidRequest } from '../errors.js';
+import { requireCount } from '../errors.js';
 import { AUDIO_EXTRA } from './audio-options.js';
 import { parseExtra, put, type ReplicateDeps } from './deps.js';
 import { PROVIDER_ID, checkRequest, chooseModel } from './models.js';
@@ -15,7 +15,7 @@ export function createReplicateAudio(deps: ReplicateDeps): LongRunningService<Au
     pollIntervalMs: 2_000,
 
     async start(prompt: Prompt, options: AudioOptions, ctx: CallContext): Promise<{ operation: Operation }> {
-      if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+      requireCount(options.count, PROVIDER_ID);
       const choice = chooseModel('audio', options.model, deps.env.info.defaultModels.audio);
       const { profile } = choice;
       checkRequest(choice, { negativePrompt: options.negativePrompt, seed: options.seed, durationSeconds: options.durationSeconds });

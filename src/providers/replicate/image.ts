@@ -4,7 +4,7 @@
  * runner. Output files are URLs the artifact store downloads.
  */
 import type { CallContext, ImageOptions, LongRunningService, Operation, OperationStatus, Prompt } from '../base.js';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest, requireCount } from '../errors.js';
 import { parseExtra, put, type ReplicateDeps } from './deps.js';
 import { IMAGE_EXTRA } from './image-options.js';
 import { PROVIDER_ID, checkRequest, chooseModel, type ImageMime } from './models.js';
@@ -15,7 +15,7 @@ export function createReplicateImage(deps: ReplicateDeps): LongRunningService<Im
     pollIntervalMs: 1_000,
 
     async start(prompt: Prompt, options: ImageOptions, ctx: CallContext): Promise<{ operation: Operation }> {
-      if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+      requireCount(options.count, PROVIDER_ID);
       const choice = chooseModel('image', options.model, deps.env.info.defaultModels.image);
       const { profile } = choice;
       if (profile.generic && prompt.attachments.length) {

@@ -5,7 +5,7 @@
  * or data: URIs; our artifact:// URIs are sent inline).
  */
 import type { CallContext, LongRunningService, Operation, OperationStatus, Prompt, VideoOptions } from '../base.js';
-import { invalidRequest } from '../errors.js';
+import { invalidRequest, requireCount } from '../errors.js';
 import { parseExtra, put, type ReplicateDeps } from './deps.js';
 import { fileInput } from './files.js';
 import { PROVIDER_ID, checkRequest, chooseModel, resolutionInput } from './models.js';
@@ -17,7 +17,7 @@ export function createReplicateVideo(deps: ReplicateDeps): LongRunningService<Vi
     pollIntervalMs: 5_000,
 
     async start(prompt: Prompt, options: VideoOptions, ctx: CallContext): Promise<{ operation: Operation }> {
-      if (!Number.isInteger(options.count) || options.count < 1) throw invalidRequest('count must be a whole number of at least 1.', PROVIDER_ID);
+      requireCount(options.count, PROVIDER_ID);
       const choice = chooseModel('video', options.model, deps.env.info.defaultModels.video);
       const { profile } = choice;
       if (profile.generic && (options.image || options.lastFrame)) {
