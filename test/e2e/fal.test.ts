@@ -7,18 +7,14 @@
  * 429 retried by the runner; a job that survives a SIGKILL of the server with one submit; and
  * @fal-ai/client loading on the first fal call, not at start-up.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseWav } from '../../src/util/wav.js';
 import { startFalEmulator, type FalEmulator, type RecordedRequest } from '../emulators/fal/index.js';
-import { CLI, httpServer, stdioClient, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
+import { httpServer, stdioClient, stdioWithLoads, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
 
 const KEY = 'fal-e2e-id:fal-e2e-secret';
@@ -296,33 +292,22 @@ describe('a fal job survives a SIGKILL of the server', () => {
 
 describe('start-up cost', () => {
   it('with fal configured, neither the fal adapter nor @fal-ai/client loads until the first fal call', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'fal-loads-'));
-    const loads = join(dir, 'loads.txt');
     const emu = await startFalEmulator({ apiKey: KEY });
-    const client = new Client({ name: 'fal-loads', version: '1.0.0' });
+    const s = await stdioWithLoads(testEnv({ FAL_AI_API_KEY: KEY, FAL_BASE_URL: emu.baseUrl }));
     const falModules = /\/node_modules\/@fal-ai\/client\/|\/src\/providers\/fal\//;
     try {
-      await client.connect(
-        new StdioClientTransport({
-          command: process.execPath,
-          args: ['--import', fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url)), CLI],
-          env: testEnv({ FAL_AI_API_KEY: KEY, FAL_BASE_URL: emu.baseUrl, RECORD_LOADS_FILE: loads }),
-          stderr: 'pipe',
-        }),
-      );
-      await client.callTool({ name: 'list_providers', arguments: {} });
-      const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
+      await s.client.callTool({ name: 'list_providers', arguments: {} });
+      const atStart = await s.loaded();
       expect(atStart.some((u) => u.startsWith('bundled:') && u.endsWith('/src/main.ts'))).toBe(true);
       expect(atStart.filter((u) => falModules.test(u))).toEqual([]);
-      const res = (await client.callTool({ name: 'generate_image', arguments: { prompt: 'hi', provider: 'fal' } })) as CallToolResult;
+      const res = (await s.client.callTool({ name: 'generate_image', arguments: { prompt: 'hi', provider: 'fal' } })) as CallToolResult;
       expect(res.isError).toBeFalsy();
-      const after = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
+      const after = await s.loaded();
       expect(after.some((u) => u.endsWith('/src/providers/fal/index.ts'))).toBe(true);
       expect(after.some((u) => u.includes('/node_modules/@fal-ai/client/'))).toBe(true);
     } finally {
-      await client.close();
+      await s.close();
       await emu.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -7,16 +7,14 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseWav } from '../../src/util/wav.js';
 import { start as startOpenAICompatible, type Emulator as LocalEmulator } from '../emulators/openai-compatible.js';
 import { LYRIA_SAMPLE_RATE, TTS_SAMPLE_RATE, startVertexEmulator, type RecordedRequest, type VertexEmulator } from '../emulators/vertex/index.js';
-import { CLI, stdioClient, testEnv, type StdioSession } from '../helpers/server-process.js';
+import { CLI, stdioClient, stdioWithLoads, testEnv, type StdioSession } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
 
 const KEY = 'test-api-key';
@@ -395,23 +393,16 @@ describe('no credentials', () => {
 
 describe('start-up cost', () => {
   it('with Google configured, @google/genai and the Google auth/storage libraries load on the first call, not at start-up', async () => {
-    const loads = join(dir, 'loads.txt');
     const emu = await startVertexEmulator();
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: ['--import', fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url)), CLI],
-      env: testEnv({ GOOGLE_API_KEY: KEY, GOOGLE_CLOUD_PROJECT: PROJECT, GOOGLE_VERTEX_BASE_URL: emu.baseUrl, RECORD_LOADS_FILE: loads }),
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'e2e-loads', version: '1.0.0' });
+    const s = await stdioWithLoads(testEnv({ GOOGLE_API_KEY: KEY, GOOGLE_CLOUD_PROJECT: PROJECT, GOOGLE_VERTEX_BASE_URL: emu.baseUrl }));
+    const client = s.client;
     // Lines are URLs Node resolved, and `bundled:<URL>` for each module inside a bundle chunk it loaded.
     const google = /\/node_modules\/(@google\/genai|google-auth-library|@google-cloud\/storage|gcp-metadata|gaxios)\/|\/src\/providers\/google-vertex\//;
     try {
-      await client.connect(transport);
       await client.listTools();
       const listed = (await client.callTool({ name: 'list_providers', arguments: {} })) as CallToolResult;
       expect(JSON.stringify(listed.structuredContent)).toContain('"credentialMode":"API key, Vertex express mode"');
-      const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
+      const atStart = await s.loaded();
       // The recorder works: it saw the entry, our modules and the MCP SDK (bundled) load...
       expect(atStart).toContain(pathToFileURL(CLI).href);
       expect(atStart.some((u) => u.startsWith('bundled:') && u.endsWith('/src/main.ts'))).toBe(true);
@@ -421,11 +412,11 @@ describe('start-up cost', () => {
 
       const res = (await client.callTool({ name: 'generate_text', arguments: { prompt: 'hi', provider: 'google-vertex' } })) as CallToolResult;
       expect(res.isError).toBeFalsy();
-      const after = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
+      const after = await s.loaded();
       expect(after.some((u) => u.includes('/node_modules/@google/genai/dist/node/'))).toBe(true);
       expect(after.some((u) => u.endsWith('/src/providers/google-vertex/index.ts'))).toBe(true);
     } finally {
-      await client.close();
+      await s.close();
       await emu.close();
     }
   });

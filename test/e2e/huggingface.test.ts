@@ -14,12 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHfEmulator, type HfEmulator, type RecordedRequest } from '../emulators/huggingface/index.js';
-import { CLI, httpServer, stdioClient, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
+import { CLI, httpServer, stdioClient, stdioWithLoads, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
 
 const TOKEN = 'hf_e2e_token_0123456789abcdef';
@@ -338,30 +337,22 @@ describe('huggingface video jobs over HTTP: durable and cancellable', () => {
 describe('huggingface start-up cost, and the guard itself', () => {
   it('@huggingface/inference loads on the first huggingface call, not at start-up', async () => {
     const emu = await startHfEmulator({ token: TOKEN });
-    const loads = join(mkdtempSync(join(tmpdir(), 'hf-loads-')), 'loads.txt');
-    const { env, guardLog } = hfEnv(emu, { RECORD_LOADS_FILE: loads });
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: ['--import', fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url)), CLI],
-      env,
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'e2e-hf-loads', version: '1.0.0' });
+    const { env, guardLog } = hfEnv(emu);
+    const s = await stdioWithLoads(env);
     const hf = /\/node_modules\/@huggingface\/|\/src\/providers\/huggingface\//;
     try {
-      await client.connect(transport);
-      await client.callTool({ name: 'list_providers', arguments: {} });
-      const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
+      await s.client.callTool({ name: 'list_providers', arguments: {} });
+      const atStart = await s.loaded();
       expect(atStart.some((u) => u.startsWith('bundled:') && u.endsWith('/src/main.ts'))).toBe(true);
       expect(atStart.filter((u) => hf.test(u))).toEqual([]);
-      const res = (await client.callTool({ name: 'generate_text', arguments: { prompt: 'hi', provider: 'huggingface' } })) as CallToolResult;
+      const res = (await s.client.callTool({ name: 'generate_text', arguments: { prompt: 'hi', provider: 'huggingface' } })) as CallToolResult;
       expect(res.isError).toBeFalsy();
-      const after = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
+      const after = await s.loaded();
       expect(after.some((u) => u.includes('/node_modules/@huggingface/inference/dist/esm/'))).toBe(true);
       expect(after.some((u) => u.endsWith('/src/providers/huggingface/index.ts'))).toBe(true);
       expectOnlyEmulator(emu, guardLog);
     } finally {
-      await client.close();
+      await s.close();
       await emu.close();
     }
   });

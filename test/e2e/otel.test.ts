@@ -6,10 +6,6 @@
  * that is down breaks nothing — and without OTEL_* variables no OpenTelemetry code loads at all.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -17,7 +13,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start, type Emulator } from '../emulators/openai-compatible.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
-import { CLI, httpServer, stdioClient, testEnv, type HttpServer } from '../helpers/server-process.js';
+import { CLI, httpServer, stdioClient, stdioWithLoads, testEnv, type HttpServer } from '../helpers/server-process.js';
 
 const KEY = 'sk-or-v1-otel-emulated-key-0123456789';
 const OTLP_TOKEN = 'otlp-ingest-token-9f8e7d6c5b4a';
@@ -31,8 +27,6 @@ const ERROR = 2;
 function stringsOf(spans: ReceivedSpan[]): string {
   return JSON.stringify(spans.map((s) => [s.name, s.attributes, s.events, s.resource, s.status]));
 }
-
-const RECORD_LOADS = fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url));
 
 describe('tracing over HTTP, OTLP http/json', () => {
   let receiver: OtlpReceiver;
@@ -310,21 +304,17 @@ describe('without OTEL_* variables', () => {
     ['OTEL_SDK_DISABLED=true', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' }, false],
     ['an endpoint set (the check itself)', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '200' }, true],
   ])('%s: whether any OpenTelemetry code loads, at start-up or in a tool call', async (_what, extra: Record<string, string>, loads: boolean) => {
-    const dir = await mkdtemp(join(tmpdir(), 'otel-loads-'));
-    const file = join(dir, 'loads.txt');
-    const client = new Client({ name: 'otel-loads', version: '1.0.0' });
+    const s = await stdioWithLoads(testEnv(extra));
     try {
-      await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', RECORD_LOADS, CLI], env: testEnv({ ...extra, RECORD_LOADS_FILE: file }), stderr: 'pipe' }));
-      const res = (await client.callTool({ name: 'tts', arguments: { text: 'no tracing' } })) as CallToolResult;
+      const res = (await s.client.callTool({ name: 'tts', arguments: { text: 'no tracing' } })) as CallToolResult;
       expect(res.isError).toBeFalsy();
-      const loaded = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+      const loaded = await s.loaded();
       expect(loaded.some((u) => u.endsWith('/src/telemetry/tracing.ts'))).toBe(true);
       const otel = loaded.filter((u) => u.includes('/node_modules/@opentelemetry/') || u.endsWith('/src/telemetry/sdk.ts'));
       if (loads) expect(otel.length).toBeGreaterThan(0);
       else expect(otel).toEqual([]);
     } finally {
-      await client.close();
-      await rm(dir, { recursive: true, force: true });
+      await s.close();
     }
   });
 });

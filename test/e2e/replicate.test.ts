@@ -6,17 +6,13 @@
  * the SDK), a client cancel and cancel_job reaching Replicate's cancel endpoint, and a
  * prediction surviving a SIGKILL of the server with exactly one create.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startReplicateEmulator, type RecordedRequest, type ReplicateEmulator } from '../emulators/replicate/index.js';
-import { CLI, httpServer, stdioClient, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
+import { httpServer, stdioClient, stdioWithLoads, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
 
 const MUSICGEN_VERSION = '671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb';
@@ -245,34 +241,24 @@ describe('Replicate through the MCP tools (stdio)', () => {
 
 describe('start-up cost', () => {
   it('with Replicate configured, the replicate SDK and the adapter load on the first call, not at start-up', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'replicate-loads-'));
-    const loads = join(dir, 'loads.txt');
     const emu = await startReplicateEmulator();
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: ['--import', fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url)), CLI],
-      env: testEnv({ REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl, RECORD_LOADS_FILE: loads }),
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'e2e-loads', version: '1.0.0' });
+    const s = await stdioWithLoads(testEnv({ REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl }));
     const ours = /\/node_modules\/replicate\/|\/src\/providers\/replicate\//;
     try {
-      await client.connect(transport);
-      const listed = (await client.callTool({ name: 'list_providers', arguments: {} })) as CallToolResult;
+      const listed = (await s.client.callTool({ name: 'list_providers', arguments: {} })) as CallToolResult;
       expect(JSON.stringify(listed.structuredContent)).toMatch(/"id":"replicate"[^}]*"usable":true/);
-      const atStart = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
+      const atStart = await s.loaded();
       expect(atStart.some((u) => u.startsWith('bundled:') && u.endsWith('/src/main.ts'))).toBe(true);
       expect(atStart.filter((u) => ours.test(u))).toEqual([]);
 
-      const res = (await client.callTool({ name: 'generate_text', arguments: { prompt: 'hi', provider: 'replicate' } })) as CallToolResult;
+      const res = (await s.client.callTool({ name: 'generate_text', arguments: { prompt: 'hi', provider: 'replicate' } })) as CallToolResult;
       expect(res.isError).toBeFalsy();
-      const after = (await readFile(loads, 'utf8')).split('\n').filter(Boolean);
+      const after = await s.loaded();
       expect(after.some((u) => u.includes('/node_modules/replicate/'))).toBe(true);
       expect(after.some((u) => u.endsWith('/src/providers/replicate/index.ts'))).toBe(true);
     } finally {
-      await client.close();
+      await s.close();
       await emu.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,7 @@
 /** Spawns the built server on Node 22, as an MCP client would launch it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,13 +33,31 @@ export interface StdioSession {
   close(): Promise<void>;
 }
 
-export async function stdioClient(env: Record<string, string>): Promise<StdioSession> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: 'pipe' });
+export function stdioClient(env: Record<string, string>): Promise<StdioSession> {
+  return connectStdio([CLI], env);
+}
+
+async function connectStdio(args: string[], env: Record<string, string>): Promise<StdioSession> {
+  const transport = new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: 'e2e', version: '1.0.0' });
   await client.connect(transport);
   return { client, stderr: () => stderr, close: () => client.close() };
+}
+
+const RECORD_LOADS = fileURLToPath(new URL('./record-loads.mjs', import.meta.url));
+
+export interface RecordingSession extends StdioSession {
+  /** Every module the server has run so far: file URLs, and `bundled:<URL>` for each module inside a bundle chunk. */
+  loaded(): Promise<string[]>;
+}
+
+/** The built server over stdio with record-loads.mjs preloaded, to see what start-up and a call load. */
+export async function stdioWithLoads(env: Record<string, string>): Promise<RecordingSession> {
+  const file = join(mkdtempSync(join(tmpdir(), 'mcp-providers-loads-')), 'loads.txt');
+  const session = await connectStdio(['--import', RECORD_LOADS, CLI], { ...env, RECORD_LOADS_FILE: file });
+  return { ...session, loaded: async () => (await readFile(file, 'utf8')).split('\n').filter(Boolean) };
 }
 
 export interface HttpServer {
