@@ -9,12 +9,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseWav } from '../../src/util/wav.js';
 import { startFalEmulator, type FalEmulator, type RecordedRequest } from '../emulators/fal/index.js';
-import { httpServer, stdioClient, stdioWithLoads, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
+import { httpHarness, until } from '../helpers/http-harness.js';
+import { stdioClient, stdioWithLoads, testEnv, type StdioSession } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
 
 const KEY = 'fal-e2e-id:fal-e2e-secret';
@@ -43,13 +43,6 @@ const polls = (emu: FalEmulator) => emu.requests.filter((r) => r.path.endsWith('
 const cancels = (emu: FalEmulator) => emu.requests.filter((r) => r.method === 'PUT');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(ok: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(20);
-  }
-}
 
 async function call(client: Client, name: string, args: Record<string, unknown>, onprogress?: (p: Progress) => void) {
   const res = (await client.callTool({ name, arguments: args }, undefined, { timeout: 60_000, ...(onprogress ? { onprogress } : {}) })) as CallToolResult;
@@ -186,7 +179,7 @@ describe('fal through the MCP tools (stdio)', () => {
     const [submitted] = [...emu.jobs.values()].filter((j) => j.input.prompt === 'cancel me');
     expect(put.path).toBe(`/fal-ai/kling-video/requests/${submitted!.id}/cancel`);
     expectKeyAuth(put);
-    await until(() => submitted!.cancelled);
+    await until('fal to record the cancel', () => submitted!.cancelled, 5_000);
     const pollsAtCancel = polls(emu).length;
     await sleep(300);
     expect(polls(emu)).toHaveLength(pollsAtCancel);
@@ -244,26 +237,12 @@ describe('fal without a key', () => {
 });
 
 describe('a fal job survives a SIGKILL of the server', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-  });
+  const { defer, server, client } = httpHarness('fal-sigkill');
 
-  async function server(env: Record<string, string>): Promise<HttpServer> {
-    const srv = await httpServer(env);
-    cleanups.push(() => srv.close());
-    return srv;
-  }
-  async function client(srv: HttpServer): Promise<Client> {
-    const c = new Client({ name: 'fal-sigkill', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(srv.url)));
-    cleanups.push(() => c.close());
-    return c;
-  }
 
   it('after a restart get_job returns the video; the emulator saw exactly one submit', async () => {
     const emu = await startFalEmulator({ apiKey: KEY, queuePolls: 2, progressPolls: 4 });
-    cleanups.push(() => emu.close());
+    defer(() => emu.close());
     const env = testEnv({ FAL_AI_API_KEY: KEY, FAL_BASE_URL: emu.baseUrl, MCP_PROVIDERS_POLL_MS: '300', MCP_PROVIDERS_JOB_LEASE_MS: '1500' });
     const first = await server(env);
     const c1 = await client(first);

@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHfEmulator, type HfEmulator, type RecordedRequest } from '../emulators/huggingface/index.js';
-import { CLI, httpServer, stdioClient, stdioWithLoads, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
+import { httpHarness, until } from '../helpers/http-harness.js';
+import { CLI, stdioClient, stdioWithLoads, testEnv, type StdioSession } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
 
 const TOKEN = 'hf_e2e_token_0123456789abcdef';
@@ -260,37 +260,16 @@ describe('huggingface in stdio mode: stdout carries only JSON-RPC while the clie
 });
 
 describe('huggingface video jobs over HTTP: durable and cancellable', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-  });
+  const { defer, server, client } = httpHarness('hf-jobs-e2e');
 
-  async function server(e: Record<string, string>): Promise<HttpServer> {
-    const srv = await httpServer(e);
-    cleanups.push(() => srv.close());
-    return srv;
-  }
-  async function client(srv: HttpServer): Promise<Client> {
-    const c = new Client({ name: 'hf-jobs-e2e', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(srv.url)));
-    cleanups.push(() => c.close());
-    return c;
-  }
   async function call(c: Client, name: string, args: Record<string, unknown>) {
     const res = (await c.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as CallToolResult;
     return { res, out: res.structuredContent as unknown as Out };
   }
-  async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!ok()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
 
   it('SIGKILL mid-job, restart: get_job returns the MP4 the emulator served; exactly one submit at the emulator', async () => {
     const emu = await startHfEmulator({ token: TOKEN, falPolls: 6 });
-    cleanups.push(() => emu.close());
+    defer(() => emu.close());
     const { env, guardLog } = hfEnv(emu, { MCP_PROVIDERS_POLL_MS: '300', MCP_PROVIDERS_JOB_LEASE_MS: '1500' });
     const first = await server(env);
     const c1 = await client(first);
@@ -315,7 +294,7 @@ describe('huggingface video jobs over HTTP: durable and cancellable', () => {
 
   it("cancel_job reaches fal's cancel through the router: providerCancelled true, polling stops", async () => {
     const emu = await startHfEmulator({ token: TOKEN, falPolls: Infinity });
-    cleanups.push(() => emu.close());
+    defer(() => emu.close());
     const { env, guardLog } = hfEnv(emu, { MCP_PROVIDERS_POLL_MS: '50' });
     const srv = await server(env);
     const c = await client(srv);

@@ -6,11 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startVertexEmulator, type VertexEmulator } from '../emulators/vertex/index.js';
-import { httpServer, testEnv, type HttpServer } from '../helpers/server-process.js';
+import { httpHarness, until } from '../helpers/http-harness.js';
+import { testEnv } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
 
 interface Job {
@@ -25,32 +25,16 @@ interface Out {
   artifacts?: { uri: string; sha256: string; path: string; mimeType: string }[];
 }
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-});
+const { defer, server, client } = httpHarness('jobs-e2e');
 
 async function emulator(operationPolls: number): Promise<VertexEmulator> {
   const emu = await startVertexEmulator({ operationPolls });
-  cleanups.push(() => emu.close());
+  defer(() => emu.close());
   return emu;
 }
 
 function env(emu: VertexEmulator, extra: Record<string, string> = {}) {
   return testEnv({ GOOGLE_API_KEY: 'test-api-key', GOOGLE_VERTEX_BASE_URL: emu.baseUrl, MCP_PROVIDERS_JOB_LEASE_MS: '1500', ...extra });
-}
-
-async function server(e: Record<string, string>): Promise<HttpServer> {
-  const srv = await httpServer(e);
-  cleanups.push(() => srv.close());
-  return srv;
-}
-
-async function client(srv: HttpServer): Promise<Client> {
-  const c = new Client({ name: 'jobs-e2e', version: '1' });
-  await c.connect(new StreamableHTTPClientTransport(new URL(srv.url)));
-  cleanups.push(() => c.close());
-  return c;
 }
 
 async function call(c: Client, name: string, args: Record<string, unknown>, timeout = 120_000): Promise<{ res: CallToolResult; out: Out }> {
@@ -60,14 +44,6 @@ async function call(c: Client, name: string, args: Record<string, unknown>, time
 
 const starts = (emu: VertexEmulator) => emu.requests.filter((r) => r.path.endsWith(':predictLongRunning')).length;
 const polls = (emu: VertexEmulator) => emu.requests.filter((r) => r.path.endsWith(':fetchPredictOperation')).length;
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function expectMp4(c: Client, out: Out, emu: VertexEmulator): Promise<void> {
   expect(out.job.state).toBe('succeeded');

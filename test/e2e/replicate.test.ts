@@ -8,11 +8,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startReplicateEmulator, type RecordedRequest, type ReplicateEmulator } from '../emulators/replicate/index.js';
-import { httpServer, stdioClient, stdioWithLoads, testEnv, type HttpServer, type StdioSession } from '../helpers/server-process.js';
+import { httpHarness, until } from '../helpers/http-harness.js';
+import { stdioClient, stdioWithLoads, testEnv, type StdioSession } from '../helpers/server-process.js';
 import { sha256 } from '../helpers/wav.js';
 
 const MUSICGEN_VERSION = '671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb';
@@ -53,13 +53,6 @@ const cancels = (emu: ReplicateEmulator) => emu.requests.filter((r) => r.method 
 const lastPrediction = (emu: ReplicateEmulator) => [...emu.predictions.values()].at(-1)!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** The stored file is byte for byte the one the emulator served at `url`. */
 async function expectServed(emu: ReplicateEmulator, art: Artifact, url: string): Promise<void> {
@@ -264,26 +257,12 @@ describe('start-up cost', () => {
 });
 
 describe('durable predictions (HTTP server)', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-  });
+  const { defer, server, client } = httpHarness('replicate-e2e');
 
   async function emulator(processingPolls: number): Promise<ReplicateEmulator> {
     const emu = await startReplicateEmulator({ processingPolls });
-    cleanups.push(() => emu.close());
+    defer(() => emu.close());
     return emu;
-  }
-  async function server(e: Record<string, string>): Promise<HttpServer> {
-    const srv = await httpServer(e);
-    cleanups.push(() => srv.close());
-    return srv;
-  }
-  async function client(srv: HttpServer): Promise<Client> {
-    const c = new Client({ name: 'replicate-e2e', version: '1' });
-    await c.connect(new StreamableHTTPClientTransport(new URL(srv.url)));
-    cleanups.push(() => c.close());
-    return c;
   }
   async function call(c: Client, name: string, args: Record<string, unknown>) {
     const res = (await c.callTool({ name, arguments: args }, undefined, { timeout: 120_000 })) as CallToolResult;
